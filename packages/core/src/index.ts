@@ -1,0 +1,7 @@
+export * from "./Ids.ts"
+export * from "./Session.ts"
+export * from "./SessionPolicy.ts"
+export * from "./SessionStore.ts"
+export * from "./SessionMetrics.ts"
+export * from "./resolveSession.ts"
+export * from "./InMemorySessionStore.ts"

@@ -1,0 +1,61 @@
+import { DateTime, Effect, Metric, Option } from "effect"
+import type { SessionId, UserId } from "./Ids.ts"
+import type { Session } from "./Session.ts"
+import { SessionPolicy } from "./SessionPolicy.ts"
+import { carriedSessionFallbacks, countResolution, type ResolveOutcome } from "./SessionMetrics.ts"
+import { SessionStore, type SessionStoreUnavailable } from "./SessionStore.ts"
+
+export interface ResolvedSession {
+  readonly session: Session
+  readonly outcome: ResolveOutcome
+}
+
+/**
+ * The one place a request obtains its session.
+ *
+ * The seed's bug was a request calling get-or-create twice and writing to two
+ * sessions. Here the caller passes back the session id it already resolved
+ * (`carried`); as long as that session is still active for this user it is
+ * used as is and nothing is created. Only a request with nothing carried, or
+ * whose carried session has ended meanwhile, goes to `getOrCreateActive`.
+ */
+export const resolveSession = Effect.fn("resolveSession")(function*(
+  userId: UserId,
+  carried: Option.Option<SessionId> = Option.none()
+): Effect.fn.Return<ResolvedSession, SessionStoreUnavailable, SessionStore> {
+  const store = yield* SessionStore
+  if (Option.isSome(carried)) {
+    const found = yield* store.findById(carried.value).pipe(
+      Effect.map(Option.some),
+      Effect.catchTag("SessionNotFound", () => Effect.succeedNone)
+    )
+    if (Option.isSome(found) && found.value.isActive && found.value.userId === userId) {
+      yield* countResolution("carried")
+      yield* Effect.logInfo("session resolved").pipe(
+        Effect.annotateLogs({ event: "session.resolved", outcome: "carried", sessionId: found.value.id })
+      )
+      return { session: found.value, outcome: "carried" }
+    }
+    yield* Metric.update(carriedSessionFallbacks, 1)
+    yield* Effect.logWarning("carried session unusable, resolving again").pipe(
+      Effect.annotateLogs({
+        event: "session.carried_fallback",
+        sessionId: carried.value,
+        reason: Option.isNone(found) ? "missing" : found.value.userId !== userId ? "other_user" : found.value.status
+      })
+    )
+  }
+  const policy = yield* SessionPolicy
+  const now = yield* DateTime.now
+  const result = yield* store.getOrCreateActive(userId, now, policy)
+  yield* countResolution(result.outcome)
+  yield* Effect.logInfo("session resolved").pipe(
+    Effect.annotateLogs({
+      event: "session.resolved",
+      outcome: result.outcome,
+      sessionId: result.session.id,
+      ...(result.expired ? { expiredSessionId: result.expired.id } : {})
+    })
+  )
+  return { session: result.session, outcome: result.outcome }
+})

@@ -1,0 +1,2 @@
+export * from "./SessionSchedule.ts"
+export * from "./SessionStoreContract.ts"
