@@ -2,6 +2,7 @@ import { Context, DateTime, Effect, Schema } from "effect"
 import type { SessionPolicyShape } from "./SessionPolicy.ts"
 import { Session } from "./Session.ts"
 import { SessionId, UserId } from "./Ids.ts"
+import type { StoreUnavailable } from "./StoreUnavailable.ts"
 
 export const GetOrCreateOutcome = Schema.Literals(["reused", "created", "expired_then_created"])
 export type GetOrCreateOutcome = typeof GetOrCreateOutcome.Type
@@ -12,12 +13,6 @@ export interface GetOrCreateResult {
   /** The session that was ended with `timeout` to make room, when outcome is `expired_then_created`. */
   readonly expired?: Session
 }
-
-/** The store could not answer (connection lost, serialization failure, …). Retrying may help. */
-export class SessionStoreUnavailable extends Schema.TaggedError<SessionStoreUnavailable>()("SessionStoreUnavailable", {
-  operation: Schema.String,
-  message: Schema.String
-}) {}
 
 export class SessionNotFound extends Schema.TaggedError<SessionNotFound>()("SessionNotFound", {
   sessionId: SessionId
@@ -49,17 +44,17 @@ export class SessionNotActive extends Schema.TaggedError<SessionNotActive>()("Se
  *   tests can drive every implementation with `TestClock`.
  */
 export class SessionStore extends Context.Service<SessionStore, {
-  findById(id: SessionId): Effect.Effect<Session, SessionNotFound | SessionStoreUnavailable>
+  findById(id: SessionId): Effect.Effect<Session, SessionNotFound | StoreUnavailable>
   getOrCreateActive(
     userId: UserId,
     now: DateTime.Utc,
     policy: SessionPolicyShape
-  ): Effect.Effect<GetOrCreateResult, SessionStoreUnavailable>
+  ): Effect.Effect<GetOrCreateResult, StoreUnavailable>
   /** Records activity: `lastMessageAt` becomes `max(lastMessageAt, now)`. */
-  touch(id: SessionId, now: DateTime.Utc): Effect.Effect<Session, SessionNotFound | SessionNotActive | SessionStoreUnavailable>
-  end(id: SessionId, reason: "timeout" | "superseded" | "manual", now: DateTime.Utc): Effect.Effect<Session, SessionNotFound | SessionNotActive | SessionStoreUnavailable>
+  touch(id: SessionId, now: DateTime.Utc): Effect.Effect<Session, SessionNotFound | SessionNotActive | StoreUnavailable>
+  end(id: SessionId, reason: "timeout" | "superseded" | "manual", now: DateTime.Utc): Effect.Effect<Session, SessionNotFound | SessionNotActive | StoreUnavailable>
   /** Hands the conversation to a human: status `escalated`, reason `escalated`. */
-  escalate(id: SessionId, now: DateTime.Utc): Effect.Effect<Session, SessionNotFound | SessionNotActive | SessionStoreUnavailable>
+  escalate(id: SessionId, now: DateTime.Utc): Effect.Effect<Session, SessionNotFound | SessionNotActive | StoreUnavailable>
   /** Every session of the user, newest first (admin views and invariant checks). */
-  listByUser(userId: UserId): Effect.Effect<ReadonlyArray<Session>, SessionStoreUnavailable>
+  listByUser(userId: UserId): Effect.Effect<ReadonlyArray<Session>, StoreUnavailable>
 }>()("@parley/core/SessionStore") {}

@@ -3,7 +3,8 @@ import type { SessionId, UserId } from "./Ids.ts"
 import type { Session } from "./Session.ts"
 import { SessionPolicy } from "./SessionPolicy.ts"
 import { carriedSessionFallbacks, countResolution, type ResolveOutcome } from "./SessionMetrics.ts"
-import { SessionStore, type SessionStoreUnavailable } from "./SessionStore.ts"
+import { SessionStore } from "./SessionStore.ts"
+import type { StoreUnavailable } from "./StoreUnavailable.ts"
 
 export interface ResolvedSession {
   readonly session: Session
@@ -22,7 +23,7 @@ export interface ResolvedSession {
 export const resolveSession = Effect.fn("resolveSession")(function*(
   userId: UserId,
   carried: Option.Option<SessionId> = Option.none()
-): Effect.fn.Return<ResolvedSession, SessionStoreUnavailable, SessionStore> {
+): Effect.fn.Return<ResolvedSession, StoreUnavailable, SessionStore> {
   const store = yield* SessionStore
   if (Option.isSome(carried)) {
     const found = yield* store.findById(carried.value).pipe(
