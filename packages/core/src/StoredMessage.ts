@@ -18,6 +18,8 @@ export const MessageMetadata = Schema.Struct({
   intent: Schema.optionalKey(Schema.String),
   interactive: Schema.optionalKey(Schema.Struct({ id: Schema.String, title: Schema.String })),
   toolOutputs: Schema.optionalKey(Schema.Array(ToolOutput)),
+  /** The assistant asked a question and the next message answers it (e.g. a problem description for a project). */
+  awaiting: Schema.optionalKey(Schema.Struct({ kind: Schema.String, id: Schema.String })),
   reply: Schema.optionalKey(Schema.Unknown)
 })
 export type MessageMetadata = typeof MessageMetadata.Type

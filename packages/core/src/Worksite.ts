@@ -46,6 +46,15 @@ export class Incident extends Schema.Class<Incident>("@parley/core/Incident")({
   createdAt: Schema.Int
 }) {}
 
+export interface NewIncident {
+  readonly key: string
+  readonly projectId: ProjectId
+  readonly userId: UserId
+  readonly description: string
+  readonly photoRef?: string
+  readonly at: number
+}
+
 /** Who is writing to us: unknown numbers get a polite refusal and no session. */
 export class Directory extends Context.Service<Directory, {
   byPhone(phone: PhoneNumber): Effect.Effect<Subcontractor | undefined, StoreUnavailable>
@@ -59,5 +68,9 @@ export class Worksite extends Context.Service<Worksite, {
   tasksOf(userId: UserId, projectId: ProjectId): Effect.Effect<ReadonlyArray<Task>, StoreUnavailable>
   task(userId: UserId, taskId: TaskId): Effect.Effect<Task | undefined, StoreUnavailable>
   setTaskStatus(userId: UserId, taskId: TaskId, status: TaskStatus): Effect.Effect<Task | undefined, StoreUnavailable>
-  reportIncident(incident: Omit<Incident, "id" | "createdAt"> & { readonly at: number }): Effect.Effect<Incident, StoreUnavailable>
+  /**
+   * Records an incident once per `key` (the inbound message it came from): a
+   * message processed again after a crash does not report it twice.
+   */
+  reportIncident(incident: NewIncident): Effect.Effect<Incident, StoreUnavailable>
 }>()("@parley/core/Worksite") {}

@@ -1,2 +1,4 @@
 export * from "./SessionSchedule.ts"
 export * from "./SessionStoreContract.ts"
+export * from "./RecordingMessenger.ts"
+export * from "./drain.ts"

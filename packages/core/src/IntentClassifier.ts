@@ -1,0 +1,48 @@
+import { Context, Effect, Layer } from "effect"
+import { foldText } from "./foldText.ts"
+import type { Intent } from "./Intent.ts"
+import type { StoredMessage } from "./StoredMessage.ts"
+import type { Locale } from "./Worksite.ts"
+
+export interface Classification {
+  readonly intent: Intent
+  /** How many history messages the classifier had; 0 after a list is the seed's failure, and is alerted on. */
+  readonly contextSize: number
+}
+
+/** Turns free text into an intent. The rule classifier is the embedded default; an LLM one can replace it. */
+export class IntentClassifier extends Context.Service<IntentClassifier, {
+  classify(text: string, history: ReadonlyArray<StoredMessage>, locale: Locale): Effect.Effect<Classification>
+}>()("@parley/core/IntentClassifier") {}
+
+const rules: ReadonlyArray<readonly [Intent, ReadonlyArray<string>]> = [
+  ["talk_to_someone", ["parler", "quelqu un", "humain", "conseiller", "talk", "someone", "human", "agent", "operator"]],
+  ["report_problem", ["probleme", "signaler", "incident", "panne", "souci", "problem", "report", "issue"]],
+  ["view_sites", ["chantier", "chantiers", "site", "sites", "projet", "projets", "project", "projects", "view sites"]],
+  ["greeting", ["bonjour", "salut", "bonsoir", "coucou", "hello", "hi", "hey", "menu", "start", "aide", "help"]]
+]
+
+const matches = (folded: string, keyword: string): boolean =>
+  folded === keyword || folded.startsWith(`${keyword} `) || folded.endsWith(` ${keyword}`) || folded.includes(` ${keyword} `)
+
+/**
+ * Deterministic keyword rules over folded text (case and accents ignored),
+ * French and English. Follow-ups that depend on the conversation ("2",
+ * "Champigny" after a list, a problem description after the question) are
+ * resolved before classification, against the same history.
+ */
+export const classifyByRules = (text: string): Intent => {
+  const folded = foldText(text)
+  if (folded === "") return "unknown"
+  for (const [intent, keywords] of rules) {
+    if (keywords.some((k) => matches(folded, k))) return intent
+  }
+  return "unknown"
+}
+
+export const RuleIntentClassifier: Layer.Layer<IntentClassifier> = Layer.succeed(
+  IntentClassifier,
+  IntentClassifier.of({
+    classify: (text, history) => Effect.succeed({ intent: classifyByRules(text), contextSize: history.length })
+  })
+)

@@ -1,0 +1,66 @@
+import { Cause, Clock, Duration, Effect, Layer } from "effect"
+import { Messenger } from "./Messenger.ts"
+import { Outbox, type OutboxEntry } from "./Outbox.ts"
+import { maskPhone } from "./PhoneNumber.ts"
+import { count, outboxEvents } from "./PipelineMetrics.ts"
+
+export interface SenderOptions {
+  readonly batch: number
+  readonly leaseMillis: number
+  readonly idlePollMillis: number
+  readonly maxAttempts: number
+  readonly backoffMillis: (attempt: number) => number
+}
+
+export const defaultSenderOptions: SenderOptions = {
+  batch: 20,
+  leaseMillis: 30_000,
+  idlePollMillis: 5_000,
+  maxAttempts: 8,
+  backoffMillis: (attempt) => Math.min(1000 * 2 ** (attempt - 1), 300_000)
+}
+
+/** Sends one reply; a retryable failure is rescheduled with backoff, anything else is parked as dead. */
+export const deliver = (entry: OutboxEntry, options: SenderOptions) =>
+  Effect.gen(function*() {
+    const outbox = yield* Outbox
+    const messenger = yield* Messenger
+    const sent = yield* Effect.result(messenger.send(entry.to, entry.reply, entry.replyId))
+    const now = yield* Clock.currentTimeMillis
+    if (sent._tag === "Success") {
+      yield* outbox.markSent(entry.replyId, sent.success.providerMessageId, now)
+      return yield* count(outboxEvents, { event: "sent" })
+    }
+    const error = sent.failure
+    const retry = error.retryable && entry.attempts < options.maxAttempts
+    yield* outbox.markFailed(entry.replyId, `${error.reason}: ${error.message}`, retry ? now + options.backoffMillis(entry.attempts) : undefined, now)
+    yield* count(outboxEvents, { event: retry ? "retried" : "dead" })
+    yield* Effect.logWarning("reply not delivered").pipe(Effect.annotateLogs({
+      event: retry ? "outbox.retry" : "outbox.dead",
+      replyId: entry.replyId,
+      to: maskPhone(entry.to),
+      reason: error.reason
+    }))
+  })
+
+/** Delivers due replies in order, one at a time, so a user sees them in the order they were produced. */
+export const runOutboxSender = (options: SenderOptions = defaultSenderOptions) =>
+  Effect.gen(function*() {
+    const outbox = yield* Outbox
+    const due = yield* outbox.claimDue(yield* Clock.currentTimeMillis, options.batch, options.leaseMillis)
+    if (due.length === 0) return yield* outbox.awaitWork(options.idlePollMillis)
+    yield* Effect.forEach(due, (entry) => deliver(entry, options), { discard: true })
+  }).pipe(
+    Effect.catchCause((cause) =>
+      Cause.hasInterruptsOnly(cause)
+        ? Effect.failCause(cause)
+        : Effect.logError("outbox iteration failed").pipe(
+          Effect.annotateLogs({ event: "outbox.error", cause: Cause.pretty(cause) }),
+          Effect.andThen(Effect.sleep(Duration.seconds(1)))
+        )
+    ),
+    Effect.forever
+  )
+
+export const OutboxSenderLayer = (options: SenderOptions = defaultSenderOptions): Layer.Layer<never, never, Outbox | Messenger> =>
+  Layer.effectDiscard(Effect.forkScoped(runOutboxSender(options)))

@@ -1,0 +1,56 @@
+import { Effect, Metric } from "effect"
+
+/** Direct actions (taps and typed choices) resolved against stored tool outputs: `result` is hit or miss. */
+export const directActions = Metric.counter("parley_direct_actions_total", {
+  description: "Button / list taps resolved against the session's tool outputs, by tool and result (hit, miss)",
+  incremental: true
+})
+
+/** The seed's symptom: a tap on a list arrived and the session had no history to resolve it against. */
+export const emptyContextTaps = Metric.counter("parley_empty_context_taps_total", {
+  description: "Interactive replies (taps) processed with an empty conversation context",
+  incremental: true
+})
+
+export const contextMessages = Metric.histogram("parley_context_messages", {
+  description: "Messages loaded as the classifier's context for one inbound message",
+  boundaries: [0, 1, 2, 5, 10, 20, 50]
+})
+
+export const classifications = Metric.counter("parley_classifications_total", {
+  description: "Free-text messages classified, by intent",
+  incremental: true
+})
+
+export const inboxEvents = Metric.counter("parley_inbox_total", {
+  description: "Inbox events: accepted, duplicate, processed, retried, dead",
+  incremental: true
+})
+
+export const outboxEvents = Metric.counter("parley_outbox_total", {
+  description: "Outbox deliveries: sent, retried, dead",
+  incremental: true
+})
+
+const latencyBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+
+export const pipelineSeconds = Metric.histogram("parley_pipeline_seconds", {
+  description: "Time to process one inbound message, end to end",
+  boundaries: latencyBoundaries
+})
+
+export const stageSeconds = Metric.histogram("parley_stage_seconds", {
+  description: "Time spent in each pipeline stage",
+  boundaries: latencyBoundaries
+})
+
+export const count = (metric: Metric.Metric<number, unknown>, attributes: Record<string, string>, by = 1) =>
+  Metric.update(Metric.withAttributes(metric, attributes), by)
+
+/** Records how long `effect` took, in seconds, into `histogram` — whether it succeeds or fails. */
+export const trackSeconds = (histogram: Metric.Metric<number, unknown>) =>
+<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.suspend(() => {
+    const start = performance.now()
+    return Effect.onExit(effect, () => Metric.update(histogram, (performance.now() - start) / 1000))
+  })
