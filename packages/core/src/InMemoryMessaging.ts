@@ -99,6 +99,14 @@ export const makeInMemoryMessaging = Effect.gen(function*() {
         return undefined
       }),
 
+    extend: (claim, now, lease) =>
+      Effect.suspend(() => {
+        const row = owned(claim)
+        if (row === undefined || (row.leaseUntil ?? 0) < now) return Effect.fail(new LeaseLost({ entryId: claim.entry.id }))
+        row.leaseUntil = now + Duration.toMillis(lease)
+        return Effect.succeed({ ...claim, leaseUntil: row.leaseUntil })
+      }),
+
     complete: (claim, turn) =>
       Effect.gen(function*() {
         const row = owned(claim)

@@ -60,11 +60,14 @@ export const defaultRetryPolicy: RetryPolicy = {
  *   the claim's lease is still held (`LeaseLost` otherwise).
  * - `fail` schedules a retry with backoff, or parks the entry as dead with its
  *   error after `maxAttempts`; a dead entry stops blocking its user's queue.
- * - A lease that expires (the worker died) makes the entry claimable again.
+ * - A lease that expires (the worker died) makes the entry claimable again;
+ *   a live worker renews it with `extend` while it processes.
  */
 export class Inbox extends Context.Service<Inbox, {
   accept(messages: ReadonlyArray<InboundMessage>, now: number): Effect.Effect<AcceptResult, StoreUnavailable>
   claim(now: number, lease: Duration.Duration): Effect.Effect<Claim | undefined, StoreUnavailable>
+  /** Renews a live worker's lease, so only a dead worker's entry is taken over. */
+  extend(claim: Claim, now: number, lease: Duration.Duration): Effect.Effect<Claim, LeaseLost | StoreUnavailable>
   complete(claim: Claim, turn: Turn): Effect.Effect<void, LeaseLost | StoreUnavailable>
   fail(claim: Claim, error: string, now: number, policy: RetryPolicy): Effect.Effect<"retry" | "dead", LeaseLost | StoreUnavailable>
   /** Gives an entry back without counting an attempt (graceful shutdown). */

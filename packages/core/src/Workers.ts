@@ -1,4 +1,4 @@
-import { Cause, Clock, Duration, Effect, Layer } from "effect"
+import { Cause, Clock, Duration, Effect, Fiber, Layer } from "effect"
 import { defaultRetryPolicy, Inbox, type Claim, type RetryPolicy } from "./Inbox.ts"
 import { count, inboxEvents } from "./PipelineMetrics.ts"
 import { processMessage } from "./processMessage.ts"
@@ -11,6 +11,9 @@ export interface WorkerOptions {
   readonly idlePoll: Duration.Duration
   readonly retry: RetryPolicy
 }
+
+/** Turns an inbox entry into its turn. `processMessage` in production; tests may substitute a variant. */
+export type Process = typeof processMessage
 
 export const defaultWorkerOptions: WorkerOptions = {
   concurrency: 4,
@@ -26,10 +29,19 @@ type ProcessRequirements = Effect.Services<ReturnType<typeof processMessage>>
  * entry, or the entry is failed (retry or dead). An interrupted worker gives
  * its claim back so another takes it at once instead of waiting for the lease.
  */
-export const handleClaim = (claim: Claim, options: WorkerOptions) =>
+export const handleClaim = (claim: Claim, options: WorkerOptions, process: Process = processMessage) =>
   Effect.gen(function*() {
     const inbox = yield* Inbox
-    const outcome = yield* processMessage(claim.entry.id, claim.entry.message).pipe(
+    // A slow stage (a model call) must not let another worker take the message
+    // over while this one is alive: renew the lease at a third of its length.
+    const heartbeat = yield* Effect.gen(function*() {
+      let current = claim
+      while (true) {
+        yield* Effect.sleep(Duration.millis(Duration.toMillis(options.lease) / 3))
+        current = yield* inbox.extend(current, yield* Clock.currentTimeMillis, options.lease)
+      }
+    }).pipe(Effect.ignore, Effect.forkChild)
+    const outcome = yield* process(claim.entry.message).pipe(
       Effect.flatMap((turn) => inbox.complete(claim, turn)),
       Effect.as("processed" as const),
       Effect.catchCause((cause) =>
@@ -47,19 +59,20 @@ export const handleClaim = (claim: Claim, options: WorkerOptions) =>
             return result === "dead" ? "dead" as const : "retried" as const
           })
       ),
-      Effect.onInterrupt(() => inbox.release(claim).pipe(Effect.ignore))
+      Effect.onInterrupt(() => inbox.release(claim).pipe(Effect.ignore)),
+      Effect.ensuring(Fiber.interrupt(heartbeat))
     )
     yield* count(inboxEvents, { event: outcome })
     return outcome
   })
 
 /** One worker: claim, process, repeat; sleep until woken when there is nothing to claim. */
-export const workerLoop = (options: WorkerOptions) =>
+export const workerLoop = (options: WorkerOptions, process: Process = processMessage) =>
   Effect.gen(function*() {
     const inbox = yield* Inbox
     const claim = yield* inbox.claim(yield* Clock.currentTimeMillis, options.lease)
     if (claim === undefined) return yield* inbox.awaitWork(options.idlePoll)
-    yield* handleClaim(claim, options)
+    yield* handleClaim(claim, options, process)
   }).pipe(
     Effect.catchCause((cause) =>
       Cause.hasInterruptsOnly(cause)
@@ -73,9 +86,9 @@ export const workerLoop = (options: WorkerOptions) =>
   )
 
 /** `concurrency` workers for as long as the scope lives. Several processes may run them against one inbox. */
-export const runWorkers = (options: WorkerOptions = defaultWorkerOptions) =>
+export const runWorkers = (options: WorkerOptions = defaultWorkerOptions, process: Process = processMessage) =>
   Effect.forEach(Array.from({ length: options.concurrency }, (_, i) => i), (i) =>
-    workerLoop(options).pipe(Effect.annotateLogs({ worker: i })), { concurrency: "unbounded", discard: true })
+    workerLoop(options, process).pipe(Effect.annotateLogs({ worker: i })), { concurrency: "unbounded", discard: true })
 
 export const WorkersLayer = (options: WorkerOptions = defaultWorkerOptions): Layer.Layer<never, never, Inbox | ProcessRequirements> =>
   Layer.effectDiscard(Effect.forkScoped(runWorkers(options)))

@@ -43,6 +43,13 @@ export const describeContent = (content: MessageContent): string => {
 
 const describeReply = (reply: Reply): string => reply.body
 
+/**
+ * A reply's id derives from the message that caused it, so it is the same on
+ * every retry and every instance: the messenger can deduplicate on it.
+ */
+export const replyIdOf = (inbound: InboundMessage, index: number): string =>
+  `${inbound.provider}:${inbound.providerMessageId}:${index}`
+
 export const identify = (inbound: InboundMessage) =>
   stage("identify", Effect.gen(function*() {
     const directory = yield* Directory
@@ -62,7 +69,6 @@ export const loadContext = (session: Session) =>
 
 /** The turn to commit: the inbound and outbound messages, all in the request's one session, and the replies. */
 export const buildTurn = (
-  entryId: string,
   context: { readonly inbound: InboundMessage; readonly user: Subcontractor; readonly session: Session },
   decision: Decision,
   result: ToolResult,
@@ -98,7 +104,7 @@ export const buildTurn = (
   return {
     sessionId: session.id,
     messages: [inboundMessage, ...outbound],
-    replies: result.replies.map((r, i) => ({ replyId: `${entryId}:${i}`, to: inbound.from, reply: r.reply })),
+    replies: result.replies.map((r, i) => ({ replyId: replyIdOf(inbound, i), to: inbound.from, reply: r.reply })),
     escalate: result.escalate === true,
     at
   }
@@ -110,14 +116,14 @@ export const buildTurn = (
  * run the tool → the turn to commit. It writes nothing itself except through
  * tools; the caller commits the turn atomically with the inbox entry.
  */
-export const processMessage = Effect.fn("processMessage")(function*(entryId: string, inbound: InboundMessage) {
+export const processMessage = Effect.fn("processMessage")(function*(inbound: InboundMessage) {
   const at = yield* Clock.currentTimeMillis
   const user = yield* identify(inbound)
   if (user === undefined) {
     yield* Effect.logInfo("unknown sender").pipe(Effect.annotateLogs({ event: "pipeline.unknown_sender", from: maskPhone(inbound.from) }))
     return {
       messages: [],
-      replies: [{ replyId: `${entryId}:0`, to: inbound.from, reply: { _tag: "TextReply", body: notRegistered } }],
+      replies: [{ replyId: replyIdOf(inbound, 0), to: inbound.from, reply: { _tag: "TextReply", body: notRegistered } }],
       escalate: false,
       at
     } satisfies Turn
@@ -135,6 +141,6 @@ export const processMessage = Effect.fn("processMessage")(function*(entryId: str
       tool: result.tool,
       sessionId: session.id
     }))
-    return buildTurn(entryId, context, decision, result, at)
+    return buildTurn(context, decision, result, at)
   }).pipe(Effect.provideService(RequestContext, RequestContext.of(context)))
 }, trackSeconds(pipelineSeconds))

@@ -1,4 +1,6 @@
-export * from "./SessionSchedule.ts"
+export { defaultBounds, policy, runSchedule, scheduleArbitrary, type RequestPlan, type RequestRecord, type RunOptions, type Schedule, type ScheduleBounds } from "./SessionSchedule.ts"
 export * from "./SessionStoreContract.ts"
 export * from "./RecordingMessenger.ts"
 export * from "./drain.ts"
+export * from "./ConversationProperty.ts"
+export * from "./InboxContract.ts"

@@ -1,0 +1,275 @@
+import { Context, Duration, Effect, Fiber, Layer, References } from "effect"
+import { TestClock } from "effect/testing"
+import * as fc from "fast-check"
+import { acceptInbound } from "../acceptInbound.ts"
+import { copy } from "../Copy.ts"
+import { foldText } from "../foldText.ts"
+import { InboundMessage, type MessageContent } from "../InboundMessage.ts"
+import { IntentClassifier, classifyByRules } from "../IntentClassifier.ts"
+import type { Messenger } from "../Messenger.ts"
+import type { Outbox } from "../Outbox.ts"
+import { processMessage } from "../processMessage.ts"
+import { SessionStore } from "../SessionStore.ts"
+import { MessageStore, type StoredMessage } from "../StoredMessage.ts"
+import { defaultWorkerOptions, runWorkers, type Process, type WorkerOptions } from "../Workers.ts"
+import type { Subcontractor } from "../Worksite.ts"
+import { drainOutbox } from "./drain.ts"
+import { RecordingMessenger } from "./RecordingMessenger.ts"
+
+/** What a user may send: free text (some of it answers to lists), taps on the menu and on list rows, a photo. */
+export type Utterance =
+  | { readonly _tag: "Text"; readonly body: string }
+  | { readonly _tag: "TapMenu" }
+  | { readonly _tag: "TapOption"; readonly k: number }
+  | { readonly _tag: "Photo" }
+
+export type Step =
+  | { readonly _tag: "Deliver"; readonly user: number; readonly utterance: Utterance }
+  /** The provider delivers an already delivered webhook again. */
+  | { readonly _tag: "Redeliver"; readonly pick: number }
+  | { readonly _tag: "Advance"; readonly millis: number }
+  /** Every worker is interrupted mid-whatever and a fresh set starts. */
+  | { readonly _tag: "Kill" }
+  /** The next classification takes this long (past the idle timeout, sometimes). */
+  | { readonly _tag: "Stall"; readonly millis: number }
+
+const utterance: fc.Arbitrary<Utterance> = fc.oneof(
+  fc.constantFrom("Bonjour", "voir mes chantiers", "menu", "2", "Champigny", "blabla", "signaler un problème", "parler à quelqu'un")
+    .map((body): Utterance => ({ _tag: "Text", body })),
+  fc.constant<Utterance>({ _tag: "TapMenu" }),
+  fc.integer({ min: 1, max: 3 }).map((k): Utterance => ({ _tag: "TapOption", k })),
+  fc.constant<Utterance>({ _tag: "Photo" })
+)
+
+const idle = Duration.toMillis(Duration.minutes(30))
+
+export const conversationArbitrary = (users: number, maxSteps: number): fc.Arbitrary<ReadonlyArray<Step>> =>
+  fc.array(
+    fc.oneof(
+      { weight: 8, arbitrary: fc.record({ user: fc.integer({ min: 0, max: users - 1 }), utterance }).map((d): Step => ({ _tag: "Deliver", ...d })) },
+      { weight: 2, arbitrary: fc.nat().map((pick): Step => ({ _tag: "Redeliver", pick })) },
+      {
+        weight: 3,
+        arbitrary: fc.oneof(fc.integer({ min: 1, max: 5_000 }), fc.integer({ min: idle - 2_000, max: idle + 60_000 }))
+          .map((millis): Step => ({ _tag: "Advance", millis }))
+      },
+      { weight: 1, arbitrary: fc.constant<Step>({ _tag: "Kill" }) },
+      {
+        weight: 1,
+        arbitrary: fc.oneof(fc.integer({ min: 1_000, max: 10_000 }), fc.integer({ min: idle + 1_000, max: idle + 120_000 }))
+          .map((millis): Step => ({ _tag: "Stall", millis }))
+      }
+    ),
+    { minLength: 1, maxLength: maxSteps }
+  )
+
+/** Makes the next classification hang for a while: an LLM call that stalls, a paused VM. */
+export class ClassifierStall extends Context.Service<ClassifierStall, {
+  stallNext(millis: number): Effect.Effect<void>
+}>()("@parley/core/testing/ClassifierStall") {}
+
+/**
+ * The rule classifier, taking "thinking" time proportional to the text (as a
+ * model would), or as long as a `Stall` step says — long enough, sometimes,
+ * for the session to idle out while its message is mid-pipeline.
+ */
+export const SlowRuleClassifier: Layer.Layer<IntentClassifier | ClassifierStall> = Layer.effectContext(
+  Effect.sync(() => {
+    let stall: number | undefined
+    return Context.make(IntentClassifier, IntentClassifier.of({
+      classify: (text, history) =>
+        Effect.suspend(() => {
+          const millis = stall ?? foldText(text).length * 200
+          stall = undefined
+          return Effect.as(Effect.sleep(Duration.millis(millis)), { intent: classifyByRules(text), contextSize: history.length })
+        })
+    })).pipe(Context.add(ClassifierStall, ClassifierStall.of({ stallNext: (millis) => Effect.sync(() => { stall = millis }) })))
+  })
+)
+
+const projectTitles = ["Champigny", "Ivry-sur-Seine", "Montreuil"]
+
+const contentOf = (u: Utterance): MessageContent => {
+  switch (u._tag) {
+    case "Text":
+      return { _tag: "Text", body: u.body }
+    case "TapMenu":
+      return { _tag: "ButtonReply", id: "menu_view_sites", title: "Voir mes chantiers" }
+    case "TapOption":
+      return { _tag: "ListReply", id: `option_${u.k}`, title: projectTitles[u.k - 1]! }
+    case "Photo":
+      return { _tag: "Media", kind: "image", ref: "media-1", caption: "fuite" }
+  }
+}
+
+const expiredBodies: ReadonlySet<string> = new Set([copy.fr.expired, copy.en.expired])
+
+const settle = Effect.repeat(Effect.yieldNow, { times: 50 })
+
+export interface ConversationRunOptions {
+  /** The users of this run: they must be known to the `Directory` in context. */
+  readonly users: ReadonlyArray<Subcontractor>
+  readonly process?: Process
+  readonly workers?: WorkerOptions
+  /** How many virtual minutes the final drain may take before giving up (stalls last up to ~32). */
+  readonly maxDrainMinutes?: number
+}
+
+type Ports = SessionStore | MessageStore | RecordingMessenger | Messenger | ClassifierStall | Outbox | Effect.Services<ReturnType<typeof runWorkers>>
+
+/**
+ * Delivers a random conversation through the inbox to concurrently running
+ * workers that get killed and restarted, with clock jumps across the idle
+ * timeout; then drains, and returns every invariant violation found.
+ */
+export const runConversation = Effect.fnUntraced(function*(steps: ReadonlyArray<Step>, options: ConversationRunOptions) {
+  const sessions = yield* SessionStore
+  const store = yield* MessageStore
+  const messenger = yield* RecordingMessenger
+  const workerOptions = options.workers ?? { ...defaultWorkerOptions, concurrency: 3 }
+  const process = options.process ?? processMessage
+  const violations: Array<string> = []
+  const delivered: Array<InboundMessage> = []
+  let nextId = 0
+
+  const startWorkers = Effect.forkChild(runWorkers(workerOptions, process))
+  let workers = yield* startWorkers
+
+  const checkOneActive = (when: string) =>
+    Effect.forEach(options.users, (user, u) =>
+      Effect.map(sessions.listByUser(user.id), (all) => {
+        const active = all.filter((s) => s.isActive).length
+        if (active > 1) violations.push(`[sessions] user ${u} has ${active} active sessions ${when}`)
+      }), { discard: true })
+
+  for (const [index, step] of steps.entries()) {
+    switch (step._tag) {
+      case "Deliver": {
+        const message = new InboundMessage({
+          provider: "meta",
+          providerMessageId: `wamid.p${nextId++}`,
+          from: options.users[step.user]!.phone,
+          sentAt: index,
+          content: contentOf(step.utterance)
+        })
+        delivered.push(message)
+        yield* acceptInbound([message])
+        break
+      }
+      case "Redeliver": {
+        if (delivered.length > 0) yield* acceptInbound([delivered[step.pick % delivered.length]!])
+        break
+      }
+      case "Advance":
+        yield* TestClock.adjust(Duration.millis(step.millis))
+        break
+      case "Kill":
+        yield* Fiber.interrupt(workers)
+        workers = yield* startWorkers
+        break
+      case "Stall":
+        yield* (yield* ClassifierStall).stallNext(step.millis)
+        break
+    }
+    yield* settle
+    yield* checkOneActive(`after step ${index} (${step._tag})`)
+  }
+
+  // Let the workers finish: move time on so sleeping stages, stalls and backoffs complete.
+  const conversationOf = (user: Subcontractor) =>
+    Effect.gen(function*() {
+      const all = yield* sessions.listByUser(user.id)
+      const perSession = yield* Effect.forEach([...all].reverse(), (s) =>
+        Effect.map(store.recent(s.id, 10_000), (ms) => ({ session: s.id, messages: [...ms].reverse() })))
+      return perSession
+    })
+  const inboundCount = Effect.map(
+    Effect.forEach(options.users, conversationOf),
+    (users) => users.flat().flatMap((s) => s.messages).filter((m) => m.direction === "inbound").length
+  )
+  const knownSenders = new Set(options.users.map((u) => u.phone))
+  const expected = delivered.filter((m) => knownSenders.has(m.from)).length
+  for (let minute = 0; minute < (options.maxDrainMinutes ?? 180) && (yield* inboundCount) < expected; minute++) {
+    yield* TestClock.adjust(Duration.minutes(1))
+    yield* settle
+  }
+  yield* Fiber.interrupt(workers)
+  yield* drainOutbox
+  yield* checkOneActive("at the end")
+
+  const sent = yield* messenger.sent
+  const sentIds = sent.map((s) => s.replyId)
+  if (new Set(sentIds).size !== sentIds.length) violations.push(`[exactly-once] a reply was sent twice`)
+
+  for (const [u, user] of options.users.entries()) {
+    const conversation = yield* conversationOf(user)
+    const mine = delivered.filter((m) => m.from === user.phone)
+    const inbound = conversation.flatMap((s) => s.messages).filter((m) => m.direction === "inbound")
+    // Exactly once: one stored inbound and at least one sent reply per delivered message.
+    for (const m of mine) {
+      const stored = inbound.filter((i) => i.providerMessageId === m.providerMessageId).length
+      if (stored !== 1) violations.push(`[exactly-once] user ${u}'s ${m.providerMessageId} was stored ${stored} times`)
+      if (!sentIds.some((id) => id.startsWith(`meta:${m.providerMessageId}:`))) {
+        violations.push(`[exactly-once] user ${u}'s ${m.providerMessageId} got no reply`)
+      }
+    }
+    // In order: the user's messages were processed in arrival order.
+    const processedOrder = inbound.map((i) => i.providerMessageId)
+    const arrivalOrder = mine.map((m) => m.providerMessageId)
+    if (processedOrder.join() !== arrivalOrder.join()) {
+      violations.push(`[order] user ${u} processed ${processedOrder.join(" ")} but they arrived ${arrivalOrder.join(" ")}`)
+    }
+    for (const { session, messages } of conversation) {
+      // One session per request: each session is (inbound, its replies)*, so no turn was split across sessions.
+      messages.forEach((m, i) => {
+        const next = messages[i + 1]
+        if (i === 0 && m.direction !== "inbound") violations.push(`[one-session] session ${session} of user ${u} starts with a reply: its inbound is elsewhere`)
+        if (m.direction === "inbound" && next?.direction !== "outbound") violations.push(`[one-session] ${m.providerMessageId} of user ${u} has no reply in its session ${session}`)
+      })
+      // A tap on a list shown in this very session always hits.
+      messages.forEach((m, i) => {
+        const tapped = m.metadata.interactive?.id
+        if (m.direction !== "inbound" || tapped === undefined || !tapped.startsWith("option_")) return
+        const shown = messages.slice(0, i).some((p: StoredMessage) => p.metadata.toolOutputs?.some((o) => o.options[tapped] !== undefined))
+        const reply = messages[i + 1]
+        if (shown && reply !== undefined && expiredBodies.has(reply.content)) {
+          violations.push(`[direct-action] ${m.providerMessageId} of user ${u} tapped ${tapped}, shown in session ${session}, and missed`)
+        }
+      })
+    }
+  }
+  return violations
+})
+
+export interface ConversationCheckOptions {
+  readonly numRuns: number
+  readonly maxSteps?: number
+  readonly seed?: number | undefined
+  /** A fresh set of ports for each run, and the run's users. */
+  readonly layer: () => Layer.Layer<Ports, unknown>
+  readonly users: Effect.Effect<ReadonlyArray<Subcontractor>, unknown, Ports>
+  readonly process?: Process
+}
+
+/** fast-check over random conversations; resolves the run report (assert on `failed`). */
+export const checkConversations = (options: ConversationCheckOptions) =>
+  Effect.promise(() =>
+    fc.check(
+      fc.asyncProperty(conversationArbitrary(3, options.maxSteps ?? 24), async (steps) => {
+        const violations = await Effect.runPromise(
+          Effect.gen(function*() {
+            const users = yield* options.users
+            return yield* runConversation(steps, { users, ...(options.process ? { process: options.process } : {}) })
+          }).pipe(
+            Effect.scoped,
+            Effect.provide(options.layer()),
+            Effect.provide(TestClock.layer()),
+            // Thousands of runs' worth of pipeline logs would bury the one report that matters.
+            Effect.provideService(References.MinimumLogLevel, "None")
+          )
+        )
+        if (violations.length > 0) throw new Error(violations.slice(0, 8).join("\n"))
+      }),
+      { numRuns: options.numRuns, ...(options.seed === undefined ? {} : { seed: options.seed }) }
+    )
+  )
