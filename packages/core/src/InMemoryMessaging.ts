@@ -1,23 +1,10 @@
-import { Context, DateTime, Deferred, Duration, Effect, Layer } from "effect"
+import { Context, DateTime, Duration, Effect, Layer } from "effect"
+import { makeWakeSignal } from "./WakeSignal.ts"
 import type { InboundMessage } from "./InboundMessage.ts"
 import { Inbox, LeaseLost, type Claim, type DeadEntry, type InboxEntry } from "./Inbox.ts"
 import { Outbox, type OutboxEntry } from "./Outbox.ts"
 import { SessionStore } from "./SessionStore.ts"
 import { MessageStore, StoredMessage } from "./StoredMessage.ts"
-
-/** Wakes every waiter at once; waiters that arrive later wait for the next signal. */
-const makeSignal = () => {
-  let current = Deferred.makeUnsafe<void>()
-  return {
-    notify: Effect.sync(() => {
-      const fired = current
-      current = Deferred.makeUnsafe<void>()
-      Deferred.doneUnsafe(fired, Effect.void)
-    }),
-    wait: (timeout: Duration.Duration) =>
-      Effect.suspend(() => Deferred.await(current)).pipe(Effect.timeoutOption(timeout), Effect.asVoid)
-  }
-}
 
 interface Row {
   entry: InboxEntry
@@ -47,8 +34,8 @@ export const makeInMemoryMessaging = Effect.gen(function*() {
   const byKey = new Map<string, Row>()
   const messages: Array<StoredMessage> = []
   const outbox: Array<OutRow> = []
-  const inboxSignal = makeSignal()
-  const outboxSignal = makeSignal()
+  const inboxSignal = makeWakeSignal()
+  const outboxSignal = makeWakeSignal()
   let seq = 0
   let tokens = 0
 

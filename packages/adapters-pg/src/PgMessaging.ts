@@ -1,0 +1,306 @@
+import { PgClient } from "@effect/sql-pg"
+import {
+  Handoff,
+  Inbox,
+  InboundMessage,
+  LeaseLost,
+  makeWakeSignal,
+  Outbox,
+  Reply,
+  StoreUnavailable,
+  PhoneNumber,
+  type Claim,
+  type DeadEntry,
+  type HandoffRequest,
+  type InboxEntry,
+  type OutboxEntry
+} from "@parley/core"
+import { Array as Arr, Context, Duration, Effect, Layer, Schema, Stream } from "effect"
+import type { SqlError } from "effect/sql"
+
+const inboxChannel = "parley_inbox"
+const outboxChannel = "parley_outbox"
+
+const unavailable = (operation: string) => (error: SqlError.SqlError | Schema.SchemaError) =>
+  new StoreUnavailable({ operation, message: error.message })
+
+const encodeInbound = Schema.encodeSync(InboundMessage)
+const decodeInbound = Schema.decodeUnknownEffect(InboundMessage)
+const encodeReply = Schema.encodeSync(Reply)
+const decodeReply = Schema.decodeUnknownEffect(Reply)
+
+interface InboxRow {
+  readonly id: string
+  readonly payload: unknown
+  readonly attempts: number
+  readonly accepted_at: Date
+  readonly lease_token: string
+  readonly lease_until: Date
+}
+
+const toEntry = (row: InboxRow) =>
+  Effect.map(decodeInbound(row.payload), (message): InboxEntry => ({
+    id: row.id,
+    seq: Number(row.id),
+    message,
+    attempts: row.attempts,
+    acceptedAt: row.accepted_at.getTime()
+  }))
+
+/**
+ * `Inbox`, `Outbox` and `Handoff` on Postgres (tables from migration 0100).
+ *
+ * - Claims pick the head of each sender's queue with `FOR UPDATE SKIP LOCKED`:
+ *   workers in any number of processes never wait on each other's rows, and a
+ *   sender's later message is not a candidate while an earlier one is pending.
+ * - `complete` is one transaction: the lease check (`lease_token`) fences out
+ *   a worker that lost its lease, then the turn's messages, the session's
+ *   activity or escalation and the replies are written with the inbox row.
+ * - Idle workers sleep on `LISTEN parley_inbox`; `accept` and `release`
+ *   notify. A poll timeout stays as the safety net for lost notifications.
+ */
+export const makePgMessaging = Effect.gen(function*() {
+  const sql = yield* PgClient.PgClient
+  const inboxSignal = makeWakeSignal()
+  const outboxSignal = makeWakeSignal()
+
+  // One listening connection per process fans notifications out to every idle worker.
+  const listen = (channel: string, signal: { readonly notify: Effect.Effect<void> }) =>
+    sql.listen(channel).pipe(
+      Effect.flatMap((queue) => Stream.fromQueue(queue).pipe(Stream.runForEach(() => signal.notify))),
+      Effect.catch((error) => Effect.logWarning("LISTEN lost; workers fall back to polling").pipe(Effect.annotateLogs({ channel, error: error.message }))),
+      Effect.forkScoped
+    )
+  yield* listen(inboxChannel, inboxSignal)
+  yield* listen(outboxChannel, outboxSignal)
+
+  const at = (millis: number) => new Date(millis)
+
+  const inbox = Inbox.of({
+    accept: (messages, now) =>
+      Effect.gen(function*() {
+        const rows = messages.map((m): Record<string, unknown> => ({
+          provider: m.provider,
+          provider_message_id: m.providerMessageId,
+          sender: m.from,
+          payload: sql.json(encodeInbound(m)),
+          available_at: at(now),
+          accepted_at: at(now)
+        }))
+        if (!Arr.isReadonlyArrayNonEmpty(rows)) return { accepted: 0, duplicates: 0 }
+        const inserted = yield* sql<{ id: string }>`
+          INSERT INTO inbox ${sql.insert(rows)}
+          ON CONFLICT (provider, provider_message_id) DO NOTHING
+          RETURNING id`
+        if (inserted.length > 0) yield* sql`SELECT pg_notify(${inboxChannel}, '')`
+        return { accepted: inserted.length, duplicates: messages.length - inserted.length }
+      }).pipe(Effect.mapError(unavailable("inbox.accept"))),
+
+    claim: (now, lease) =>
+      Effect.gen(function*() {
+        const rows = yield* sql<InboxRow>`
+          WITH candidate AS (
+            SELECT i.id FROM inbox i
+            WHERE i.state = 'pending'
+              AND i.available_at <= ${at(now)}
+              AND (i.lease_until IS NULL OR i.lease_until < ${at(now)})
+              AND NOT EXISTS (
+                SELECT 1 FROM inbox o WHERE o.sender = i.sender AND o.state = 'pending' AND o.id < i.id
+              )
+            ORDER BY i.id
+            LIMIT 1
+            FOR UPDATE SKIP LOCKED
+          )
+          UPDATE inbox SET
+            lease_token = gen_random_uuid(),
+            lease_until = ${at(now + Duration.toMillis(lease))},
+            attempts = inbox.attempts + 1
+          FROM candidate WHERE inbox.id = candidate.id
+          RETURNING inbox.id::text AS id, inbox.payload, inbox.attempts, inbox.accepted_at, inbox.lease_token::text AS lease_token, inbox.lease_until`
+        const row = rows[0]
+        if (row === undefined) return undefined
+        const entry = yield* toEntry(row)
+        return { entry, token: row.lease_token, leaseUntil: row.lease_until.getTime() } satisfies Claim
+      }).pipe(Effect.mapError(unavailable("inbox.claim"))),
+
+    extend: (claim, now, lease) =>
+      sql<{ lease_until: Date }>`
+        UPDATE inbox SET lease_until = ${at(now + Duration.toMillis(lease))}
+        WHERE id = ${claim.entry.id} AND lease_token = ${claim.token} AND state = 'pending' AND lease_until >= ${at(now)}
+        RETURNING lease_until`.pipe(
+        Effect.mapError(unavailable("inbox.extend")),
+        Effect.flatMap((rows) =>
+          rows[0] === undefined
+            ? Effect.fail(new LeaseLost({ entryId: claim.entry.id }))
+            : Effect.succeed({ ...claim, leaseUntil: rows[0].lease_until.getTime() })
+        )
+      ),
+
+    complete: (claim, turn) =>
+      Effect.gen(function*() {
+        const retired = yield* sql`
+          UPDATE inbox SET state = 'done', completed_at = ${at(turn.at)}, lease_token = NULL, lease_until = NULL
+          WHERE id = ${claim.entry.id} AND lease_token = ${claim.token} AND state = 'pending'
+          RETURNING id`
+        if (retired.length === 0) return yield* new LeaseLost({ entryId: claim.entry.id })
+        const messages = turn.messages.map((m): Record<string, unknown> => ({
+          session_id: m.sessionId,
+          subcontractor_id: m.userId,
+          direction: m.direction,
+          content: m.content,
+          provider_message_id: m.providerMessageId ?? null,
+          metadata: sql.json(m.metadata),
+          created_at: at(m.createdAt)
+        }))
+        if (Arr.isReadonlyArrayNonEmpty(messages)) yield* sql`INSERT INTO messages ${sql.insert(messages)}`
+        if (turn.sessionId !== undefined) {
+          // The session stays the one the request resolved, even if it ended
+          // meanwhile: its messages belong to it. Only an active one changes.
+          yield* turn.escalate
+            ? sql`UPDATE conversation_sessions
+                  SET status = 'escalated', end_reason = 'escalated', ended_at = ${at(turn.at)},
+                      last_message_at = GREATEST(last_message_at, ${at(turn.at)})
+                  WHERE id = ${turn.sessionId} AND status = 'active'`
+            : sql`UPDATE conversation_sessions SET last_message_at = GREATEST(last_message_at, ${at(turn.at)})
+                  WHERE id = ${turn.sessionId} AND status = 'active'`
+        }
+        const replies = turn.replies.map((r): Record<string, unknown> => ({
+          reply_id: r.replyId,
+          recipient: r.to,
+          payload: sql.json(encodeReply(r.reply)),
+          available_at: at(turn.at),
+          created_at: at(turn.at)
+        }))
+        if (Arr.isReadonlyArrayNonEmpty(replies)) {
+          yield* sql`INSERT INTO outbox ${sql.insert(replies)} ON CONFLICT (reply_id) DO NOTHING`
+          yield* sql`SELECT pg_notify(${outboxChannel}, '')`
+        }
+      }).pipe(
+        sql.withTransaction,
+        Effect.catchTag("SqlError", (e) => Effect.fail(unavailable("inbox.complete")(e)))
+      ),
+
+    fail: (claim, error, now, policy) =>
+      Effect.gen(function*() {
+        const dead = claim.entry.attempts >= policy.maxAttempts
+        const rows = yield* sql`
+          UPDATE inbox SET
+            lease_token = NULL, lease_until = NULL, last_error = ${error},
+            state = ${dead ? "dead" : "pending"},
+            failed_at = ${dead ? at(now) : null},
+            available_at = ${at(now + (dead ? 0 : Duration.toMillis(policy.backoff(claim.entry.attempts))))}
+          WHERE id = ${claim.entry.id} AND lease_token = ${claim.token} AND state = 'pending'
+          RETURNING id`
+        if (rows.length === 0) return yield* new LeaseLost({ entryId: claim.entry.id })
+        if (dead) yield* sql`SELECT pg_notify(${inboxChannel}, '')`
+        return dead ? "dead" as const : "retry" as const
+      }).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(unavailable("inbox.fail")(e)))),
+
+    release: (claim) =>
+      sql`
+        UPDATE inbox SET lease_token = NULL, lease_until = NULL, attempts = attempts - 1
+        WHERE id = ${claim.entry.id} AND lease_token = ${claim.token} AND state = 'pending'`.pipe(
+        Effect.andThen(sql`SELECT pg_notify(${inboxChannel}, '')`),
+        Effect.asVoid,
+        Effect.mapError(unavailable("inbox.release"))
+      ),
+
+    awaitWork: inboxSignal.wait,
+
+    listDead: (limit) =>
+      Effect.gen(function*() {
+        const rows = yield* sql<InboxRow & { last_error: string; failed_at: Date }>`
+          SELECT id::text AS id, payload, attempts, accepted_at, last_error, failed_at
+          FROM inbox WHERE state = 'dead' ORDER BY failed_at DESC LIMIT ${limit}`
+        return yield* Effect.forEach(rows, (row) =>
+          Effect.map(toEntry(row), (entry): DeadEntry => ({ entry, error: row.last_error ?? "", failedAt: row.failed_at.getTime() })))
+      }).pipe(Effect.mapError(unavailable("inbox.listDead"))),
+
+    retryDead: (entryId, now) =>
+      Effect.gen(function*() {
+        const rows = yield* sql`
+          UPDATE inbox SET state = 'pending', attempts = 0, available_at = ${at(now)}, failed_at = NULL
+          WHERE id = ${entryId} AND state = 'dead' RETURNING id`
+        if (rows.length > 0) yield* sql`SELECT pg_notify(${inboxChannel}, '')`
+        return rows.length > 0
+      }).pipe(Effect.mapError(unavailable("inbox.retryDead")))
+  })
+
+  const outbox = Outbox.of({
+    claimDue: (now, limit, leaseMillis) =>
+      Effect.gen(function*() {
+        // One reply per recipient at a time, oldest first: a user sees replies in the order they were produced.
+        const rows = yield* sql<{ reply_id: string; recipient: string; payload: unknown; attempts: number }>`
+          WITH due AS (
+            SELECT o.reply_id FROM outbox o
+            WHERE o.state = 'pending' AND o.available_at <= ${at(now)}
+              AND NOT EXISTS (
+                SELECT 1 FROM outbox p WHERE p.recipient = o.recipient AND p.state = 'pending' AND p.seq < o.seq
+              )
+            ORDER BY o.seq
+            LIMIT ${limit}
+            FOR UPDATE SKIP LOCKED
+          )
+          UPDATE outbox SET available_at = ${at(now + leaseMillis)}, attempts = outbox.attempts + 1
+          FROM due WHERE outbox.reply_id = due.reply_id
+          RETURNING outbox.reply_id, outbox.recipient, outbox.payload, outbox.attempts, outbox.seq
+          `
+        return yield* Effect.forEach(
+          [...rows].sort((a, b) => Number((a as { seq?: string }).seq) - Number((b as { seq?: string }).seq)),
+          (row) =>
+            Effect.map(decodeReply(row.payload), (reply): OutboxEntry => ({
+              replyId: row.reply_id,
+              to: PhoneNumber.make(row.recipient),
+              reply,
+              attempts: row.attempts
+            }))
+        )
+      }).pipe(Effect.mapError(unavailable("outbox.claimDue"))),
+
+    markSent: (replyId, providerMessageId, now) =>
+      sql`UPDATE outbox SET state = 'sent', provider_message_id = ${providerMessageId}, sent_at = ${at(now)}
+          WHERE reply_id = ${replyId}`.pipe(Effect.asVoid, Effect.mapError(unavailable("outbox.markSent"))),
+
+    markFailed: (replyId, error, retryAt, now) =>
+      sql`UPDATE outbox SET last_error = ${error},
+            state = ${retryAt === undefined ? "dead" : "pending"},
+            available_at = ${at(retryAt ?? now)}
+          WHERE reply_id = ${replyId}`.pipe(Effect.asVoid, Effect.mapError(unavailable("outbox.markFailed"))),
+
+    awaitWork: (timeoutMillis) => outboxSignal.wait(Duration.millis(timeoutMillis))
+  })
+
+  const handoff = Handoff.of({
+    notify: (request) =>
+      sql`INSERT INTO handoffs (session_id, subcontractor_id, display_name, masked_phone, created_at)
+          VALUES (${request.sessionId}, ${request.userId}, ${request.displayName}, ${request.maskedPhone}, ${at(request.at)})
+          ON CONFLICT (session_id) DO NOTHING`.pipe(
+        Effect.andThen(Effect.logWarning("conversation handed to a human").pipe(Effect.annotateLogs({
+          event: "handoff.requested",
+          sessionId: request.sessionId,
+          user: request.displayName,
+          phone: request.maskedPhone
+        }))),
+        Effect.mapError(unavailable("handoff.notify"))
+      ),
+    list: (limit) =>
+      sql<{ session_id: string; subcontractor_id: string; display_name: string; masked_phone: string; created_at: Date }>`
+        SELECT session_id::text AS session_id, subcontractor_id::text AS subcontractor_id, display_name, masked_phone, created_at
+        FROM handoffs ORDER BY created_at DESC LIMIT ${limit}`.pipe(
+        Effect.map((rows) =>
+          rows.map((r) => ({
+            sessionId: r.session_id,
+            userId: r.subcontractor_id,
+            displayName: r.display_name,
+            maskedPhone: r.masked_phone,
+            at: r.created_at.getTime()
+          }) as HandoffRequest)
+        ),
+        Effect.mapError(unavailable("handoff.list"))
+      )
+  })
+
+  return Context.make(Inbox, inbox).pipe(Context.add(Outbox, outbox), Context.add(Handoff, handoff))
+})
+
+export const PgMessaging: Layer.Layer<Inbox | Outbox | Handoff, never, PgClient.PgClient> = Layer.effectContext(makePgMessaging)
