@@ -7,7 +7,7 @@ export type Action =
   | { readonly _tag: "ListTasks"; readonly projectId: ProjectId; readonly page: number }
   | { readonly _tag: "TaskDetail"; readonly taskId: TaskId }
   | { readonly _tag: "MarkDone"; readonly taskId: TaskId }
-  | { readonly _tag: "AskProblemProject" }
+  | { readonly _tag: "AskProblemProject"; readonly page: number }
   | { readonly _tag: "AskProblemDescription"; readonly projectId: ProjectId }
   | { readonly _tag: "RecordIncident"; readonly projectId: ProjectId; readonly description: string; readonly photoRef?: string | undefined }
   | { readonly _tag: "Escalate" }
@@ -17,7 +17,7 @@ export type Action =
   | { readonly _tag: "Expired" }
 
 /** Tool output option kinds, and the action a tap on one of them runs. */
-export type OptionKind = "project" | "projects_page" | "task" | "tasks_page" | "task_done" | "problem_project"
+export type OptionKind = "project" | "projects_page" | "task" | "tasks_page" | "task_done" | "problem_project" | "problem_projects_page"
 
 export const actionOfOption = (kind: string, id: string): Action | undefined => {
   switch (kind as OptionKind) {
@@ -35,6 +35,8 @@ export const actionOfOption = (kind: string, id: string): Action | undefined => 
       return { _tag: "MarkDone", taskId: id as TaskId }
     case "problem_project":
       return { _tag: "AskProblemDescription", projectId: id as ProjectId }
+    case "problem_projects_page":
+      return { _tag: "AskProblemProject", page: Number(id) }
     default:
       return undefined
   }

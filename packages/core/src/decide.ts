@@ -21,7 +21,7 @@ const actionOfIntent = (intent: Intent): Action => {
     case "view_sites":
       return { _tag: "ListProjects", page: 1 }
     case "report_problem":
-      return { _tag: "AskProblemProject" }
+      return { _tag: "AskProblemProject", page: 1 }
     case "talk_to_someone":
       return { _tag: "Escalate" }
     case "unknown":

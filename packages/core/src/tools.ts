@@ -138,8 +138,8 @@ export const runTool = Effect.fn("runTool")(function*(action: Action): Effect.fn
       if (projects.length === 0) return single("report_problem_tool", menuReply(t, t.noProjects))
       return {
         tool: "report_problem_tool",
-        replies: [listOf("report_problem_tool", projectItems(projects, "problem_project"), 1,
-          () => ({ kind: "problem_project", id: "", label: t.more }),
+        replies: [listOf("report_problem_tool", projectItems(projects, "problem_project"), action.page,
+          (next) => ({ kind: "problem_projects_page", id: String(next), label: t.more }),
           { body: () => t.whichProject, button: t.projectsButton, section: t.reportProblem.slice(0, 24) })]
       }
     }
