@@ -1,6 +1,7 @@
-import { Cause, Clock, Duration, Effect, Layer } from "effect"
+import { Clock, Effect, Layer } from "effect"
 import { Messenger } from "./Messenger.ts"
 import { Outbox, type OutboxEntry } from "./Outbox.ts"
+import { runForever } from "./runForever.ts"
 import { maskPhone } from "./PhoneNumber.ts"
 import { count, outboxEvents } from "./PipelineMetrics.ts"
 
@@ -50,17 +51,7 @@ export const runOutboxSender = (options: SenderOptions = defaultSenderOptions) =
     const due = yield* outbox.claimDue(yield* Clock.currentTimeMillis, options.batch, options.leaseMillis)
     if (due.length === 0) return yield* outbox.awaitWork(options.idlePollMillis)
     yield* Effect.forEach(due, (entry) => deliver(entry, options), { discard: true })
-  }).pipe(
-    Effect.catchCause((cause) =>
-      Cause.hasInterruptsOnly(cause)
-        ? Effect.failCause(cause)
-        : Effect.logError("outbox iteration failed").pipe(
-          Effect.annotateLogs({ event: "outbox.error", cause: Cause.pretty(cause) }),
-          Effect.andThen(Effect.sleep(Duration.seconds(1)))
-        )
-    ),
-    Effect.forever
-  )
+  }).pipe(runForever("outbox.error"))
 
 export const OutboxSenderLayer = (options: SenderOptions = defaultSenderOptions): Layer.Layer<never, never, Outbox | Messenger> =>
   Layer.effectDiscard(Effect.forkScoped(runOutboxSender(options)))

@@ -2,6 +2,7 @@ import { Cause, Clock, Duration, Effect, Fiber, Layer } from "effect"
 import { defaultRetryPolicy, Inbox, type Claim, type RetryPolicy } from "./Inbox.ts"
 import { count, inboxEvents } from "./PipelineMetrics.ts"
 import { processMessage } from "./processMessage.ts"
+import { runForever } from "./runForever.ts"
 
 export interface WorkerOptions {
   readonly concurrency: number
@@ -73,17 +74,7 @@ export const workerLoop = (options: WorkerOptions, process: Process = processMes
     const claim = yield* inbox.claim(yield* Clock.currentTimeMillis, options.lease)
     if (claim === undefined) return yield* inbox.awaitWork(options.idlePoll)
     yield* handleClaim(claim, options, process)
-  }).pipe(
-    Effect.catchCause((cause) =>
-      Cause.hasInterruptsOnly(cause)
-        ? Effect.failCause(cause)
-        : Effect.logError("worker iteration failed").pipe(
-          Effect.annotateLogs({ event: "worker.error", cause: Cause.pretty(cause) }),
-          Effect.andThen(Effect.sleep(Duration.seconds(1)))
-        )
-    ),
-    Effect.forever
-  )
+  }).pipe(runForever("worker.error"))
 
 /** `concurrency` workers for as long as the scope lives. Several processes may run them against one inbox. */
 export const runWorkers = (options: WorkerOptions = defaultWorkerOptions, process: Process = processMessage) =>
