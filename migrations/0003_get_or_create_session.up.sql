@@ -1,0 +1,99 @@
+-- Atomic get-or-create of a subcontractor's active session (the seed's RPC, and
+-- its 012 debugging done right).
+--
+-- Strategy: lock the user's active row (SELECT … FOR UPDATE), reuse it if it is
+-- not idle, else end it with 'timeout'; then INSERT … ON CONFLICT DO NOTHING on
+-- the partial unique index. Under READ COMMITTED a concurrent caller either
+-- waits on the row lock and re-reads the row's new state, or, racing on an
+-- insert, waits for the other transaction and gets DO NOTHING; it then loops
+-- and reuses the winner's session. So no caller ever sees a unique violation
+-- and the index guarantees there is never a second active row. The reuse path,
+-- the hot one, is an index lookup, a row lock and an update: one statement,
+-- one round trip. Measured against an advisory-lock variant in
+-- packages/adapters-pg/README.md.
+--
+-- Idle means `now - last_message_at > timeout` (strictly), as in the core.
+-- NOTICEs are raised only when `parley.debug_sessions` is on
+-- (`SET parley.debug_sessions = on`), so production pays one setting lookup.
+CREATE OR REPLACE FUNCTION parley_get_or_create_session(
+  p_subcontractor_id uuid,
+  p_idle_timeout interval,
+  p_now timestamptz
+) RETURNS TABLE (
+  id uuid,
+  subcontractor_id uuid,
+  status text,
+  created_at timestamptz,
+  last_message_at timestamptz,
+  ended_at timestamptz,
+  end_reason text,
+  outcome text,
+  expired_id uuid
+)
+LANGUAGE plpgsql
+AS $$
+#variable_conflict use_column
+DECLARE
+  v_debug boolean := coalesce(current_setting('parley.debug_sessions', true), '') IN ('on', 'true', '1');
+  v_session conversation_sessions%ROWTYPE;
+  v_expired uuid;
+BEGIN
+  LOOP
+    SELECT s.* INTO v_session
+    FROM conversation_sessions s
+    WHERE s.subcontractor_id = p_subcontractor_id AND s.status = 'active'
+    FOR UPDATE;
+
+    IF FOUND THEN
+      IF p_now - v_session.last_message_at <= p_idle_timeout THEN
+        UPDATE conversation_sessions s
+        SET last_message_at = greatest(s.last_message_at, p_now)
+        WHERE s.id = v_session.id
+        RETURNING s.* INTO v_session;
+        IF v_debug THEN
+          RAISE NOTICE 'parley: session % reused for subcontractor %', v_session.id, p_subcontractor_id;
+        END IF;
+        RETURN QUERY SELECT v_session.id, v_session.subcontractor_id, v_session.status, v_session.created_at,
+          v_session.last_message_at, v_session.ended_at, v_session.end_reason, 'reused'::text, NULL::uuid;
+        RETURN;
+      END IF;
+      UPDATE conversation_sessions s
+      SET status = 'ended', end_reason = 'timeout', ended_at = p_now
+      WHERE s.id = v_session.id;
+      v_expired := v_session.id;
+      IF v_debug THEN
+        RAISE NOTICE 'parley: session % expired for subcontractor % (idle since %)', v_session.id, p_subcontractor_id, v_session.last_message_at;
+      END IF;
+    END IF;
+
+    INSERT INTO conversation_sessions AS s (subcontractor_id, status, created_at, last_message_at)
+    VALUES (p_subcontractor_id, 'active', p_now, p_now)
+    ON CONFLICT (subcontractor_id) WHERE status = 'active' DO NOTHING
+    RETURNING s.* INTO v_session;
+
+    IF FOUND THEN
+      IF v_debug THEN
+        RAISE NOTICE 'parley: session % created for subcontractor %', v_session.id, p_subcontractor_id;
+      END IF;
+      RETURN QUERY SELECT v_session.id, v_session.subcontractor_id, v_session.status, v_session.created_at,
+        v_session.last_message_at, v_session.ended_at, v_session.end_reason,
+        CASE WHEN v_expired IS NULL THEN 'created' ELSE 'expired_then_created' END, v_expired;
+      RETURN;
+    END IF;
+    -- A concurrent caller created it first: loop and reuse theirs.
+    IF v_debug THEN
+      RAISE NOTICE 'parley: concurrent creation for subcontractor %, reading the winner', p_subcontractor_id;
+    END IF;
+  END LOOP;
+END;
+$$;
+
+-- The seed's RPC, callable from Supabase (`rpc('get_or_create_session', …)`).
+CREATE OR REPLACE FUNCTION get_or_create_session(
+  p_subcontractor_id uuid,
+  p_idle_timeout interval DEFAULT '30 minutes'
+) RETURNS uuid
+LANGUAGE sql
+AS $$
+  SELECT id FROM parley_get_or_create_session(p_subcontractor_id, p_idle_timeout, now());
+$$;
