@@ -7,7 +7,6 @@ import {
   makeWakeSignal,
   Outbox,
   Reply,
-  StoreUnavailable,
   PhoneNumber,
   type Claim,
   type DeadEntry,
@@ -16,13 +15,12 @@ import {
   type OutboxEntry
 } from "@parley/core"
 import { Array as Arr, Context, Duration, Effect, Layer, Schema, Stream } from "effect"
-import type { SqlError } from "effect/sql"
+import { storeUnavailable } from "./mapSqlError.ts"
 
 const inboxChannel = "parley_inbox"
 const outboxChannel = "parley_outbox"
 
-const unavailable = (operation: string) => (error: SqlError.SqlError | Schema.SchemaError) =>
-  new StoreUnavailable({ operation, message: error.message })
+const unavailable = storeUnavailable
 
 const encodeInbound = Schema.encodeSync(InboundMessage)
 const decodeInbound = Schema.decodeUnknownEffect(InboundMessage)

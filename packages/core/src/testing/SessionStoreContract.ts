@@ -6,35 +6,35 @@ import { newSessionId, UserId } from "../Ids.ts"
 import { SessionStore } from "../SessionStore.ts"
 import { defaultBounds, policy, runSchedule, scheduleArbitrary, type RunOptions, type ScheduleBounds } from "./SessionSchedule.ts"
 
-export interface SessionStoreContractOptions<E> {
+export interface SessionStoreContractOptions<E, R> {
   /** Built once for the whole suite; every test uses fresh users, so no reset is needed. */
-  readonly layer: Layer.Layer<SessionStore, E>
+  readonly layer: Layer.Layer<SessionStore | R, E>
   /** A user the store accepts. Defaults to a random UUID (stores without a users table). */
-  readonly newUser?: Effect.Effect<UserId, unknown, SessionStore>
+  readonly newUser?: Effect.Effect<UserId, unknown, SessionStore | R>
   readonly numRuns?: number
   readonly bounds?: ScheduleBounds
   /** Per-test timeout in milliseconds (the property test runs `numRuns` schedules). */
   readonly timeout?: number
 }
 
-export const randomUser: Effect.Effect<UserId> = Effect.sync(() => UserId.make(crypto.randomUUID()))
+export const randomUser: Effect.Effect<UserId, never, never> = Effect.sync(() => UserId.make(crypto.randomUUID()))
 
 /**
  * Runs the schedule property once per generated schedule, each under a fresh
  * `TestClock`, and resolves fast-check's report. Shared by the contract suite
  * (which asserts it passes) and the negative tests (which assert it fails).
  */
-export interface CheckOptions {
+export interface CheckOptions<R = never> {
   readonly numRuns: number
   readonly bounds?: ScheduleBounds | undefined
   readonly seed?: number | undefined
   readonly carry?: boolean | undefined
-  readonly newUser?: Effect.Effect<UserId, unknown, SessionStore> | undefined
+  readonly newUser?: Effect.Effect<UserId, unknown, SessionStore | R> | undefined
 }
 
-export const checkSessionStore = (options: CheckOptions) =>
+export const checkSessionStore = <R = never>(options: CheckOptions<R>) =>
   Effect.gen(function*() {
-    const context = yield* Effect.context<SessionStore>()
+    const context = yield* Effect.context<SessionStore | R>()
     const run = Effect.runPromiseWith(context)
     const runOptions: RunOptions = {
       newUser: Effect.provideContext(options.newUser ?? randomUser, context),
@@ -60,7 +60,7 @@ export const failureReport = <Ts>(details: fc.RunDetails<Ts>): string =>
  * property test over random concurrent schedules. Any adapter runs the very
  * same suite: `sessionStoreContract("Postgres", { layer })`.
  */
-export const sessionStoreContract = <E>(name: string, options: SessionStoreContractOptions<E>): void => {
+export const sessionStoreContract = <E, R = never>(name: string, options: SessionStoreContractOptions<E, R>): void => {
   const numRuns = options.numRuns ?? 100
   const timeout = options.timeout ?? 60_000
   const newUser = options.newUser ?? randomUser

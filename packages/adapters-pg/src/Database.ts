@@ -1,0 +1,16 @@
+import { PgClient } from "@effect/sql-pg"
+import { Config, Layer } from "effect"
+
+/** The connection string: `DATABASE_URL`, kept `Redacted` so it never reaches a log line. */
+export const databaseUrlConfig = Config.Redacted("DATABASE_URL")
+
+export const poolSizeConfig = Config.Int("DATABASE_POOL_SIZE").pipe(Config.withDefault(10))
+
+/** A `PgClient` (and `SqlClient`) pool from `DATABASE_URL` and `DATABASE_POOL_SIZE`. */
+export const PgClientFromEnv = PgClient.layerConfig({
+  url: databaseUrlConfig,
+  maxConnections: poolSizeConfig
+})
+
+export const pgClient = (url: Parameters<typeof PgClient.layer>[0]["url"], maxConnections = 10): Layer.Layer<PgClient.PgClient, unknown> =>
+  PgClient.layer({ url, maxConnections })
