@@ -72,6 +72,7 @@ CREATE TABLE messages (
   metadata            jsonb NOT NULL DEFAULT '{}'::jsonb,
   created_at          timestamptz NOT NULL DEFAULT now()
 );
--- The pipeline's context query: a session's latest messages, newest first.
-CREATE INDEX messages_by_session_newest ON messages (session_id, created_at DESC, seq DESC);
+-- The pipeline's context query: a session's latest messages, newest first. `seq` is commit
+-- order (a user's turns are serialised), so it orders turns stamped in the same millisecond.
+CREATE INDEX messages_by_session_newest ON messages (session_id, seq DESC);
 CREATE INDEX messages_by_provider_id ON messages (provider_message_id) WHERE provider_message_id IS NOT NULL;

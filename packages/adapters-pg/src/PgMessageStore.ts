@@ -30,7 +30,7 @@ const toMessage = (r: typeof MessageRow.Type) =>
 const columns =
   "id::text AS id, session_id::text AS session_id, subcontractor_id::text AS subcontractor_id, direction, content, provider_message_id, metadata, created_at"
 
-/** `MessageStore` on Postgres; `recent` is an index range scan on (session_id, created_at DESC, seq DESC). */
+/** `MessageStore` on Postgres; `recent` is an index range scan on (session_id, seq DESC), newest (last committed) first. */
 export const makePgMessageStore = Effect.gen(function*() {
   const sql = yield* PgClient.PgClient
   return MessageStore.of({
@@ -46,7 +46,7 @@ export const makePgMessageStore = Effect.gen(function*() {
       ),
     recent: (sessionId, limit) =>
       sql.unsafe(
-        `SELECT ${columns} FROM messages WHERE session_id = $1::uuid ORDER BY created_at DESC, seq DESC LIMIT $2`,
+        `SELECT ${columns} FROM messages WHERE session_id = $1::uuid ORDER BY seq DESC LIMIT $2`,
         [sessionId, limit]
       ).pipe(
         Effect.flatMap(decodeRows),

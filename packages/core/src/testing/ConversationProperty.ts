@@ -104,7 +104,15 @@ const contentOf = (u: Utterance): MessageContent => {
 
 const expiredBodies: ReadonlySet<string> = new Set([copy.fr.expired, copy.en.expired])
 
-const settle = Effect.repeat(Effect.yieldNow, { times: 50 })
+/**
+ * Lets the workers run after a step: fibers yield, and for a store across the
+ * network some real time passes too (virtual time stands still meanwhile).
+ */
+const settle = (liveMillis: number) =>
+  Effect.andThen(
+    Effect.repeat(Effect.yieldNow, { times: 50 }),
+    liveMillis > 0 ? TestClock.withLive(Effect.sleep(Duration.millis(liveMillis))) : Effect.void
+  )
 
 export interface ConversationRunOptions {
   /** The users of this run: they must be known to the `Directory` in context. */
@@ -113,6 +121,8 @@ export interface ConversationRunOptions {
   readonly workers?: WorkerOptions
   /** How many virtual minutes the final drain may take before giving up (stalls last up to ~32). */
   readonly maxDrainMinutes?: number
+  /** Real milliseconds to let pass after each step: 0 in memory, a few for a database. */
+  readonly settleMillis?: number
 }
 
 type Ports = SessionStore | MessageStore | RecordingMessenger | Messenger | ClassifierStall | Outbox | Effect.Services<ReturnType<typeof runWorkers>>
@@ -130,6 +140,8 @@ export const runConversation = Effect.fnUntraced(function*(steps: ReadonlyArray<
   const process = options.process ?? processMessage
   const violations: Array<string> = []
   const delivered: Array<InboundMessage> = []
+  // Ids unique across runs: a store shared by runs deduplicates on them.
+  const runId = crypto.randomUUID().slice(0, 8)
   let nextId = 0
 
   const startWorkers = Effect.forkChild(runWorkers(workerOptions, process))
@@ -147,7 +159,7 @@ export const runConversation = Effect.fnUntraced(function*(steps: ReadonlyArray<
       case "Deliver": {
         const message = new InboundMessage({
           provider: "meta",
-          providerMessageId: `wamid.p${nextId++}`,
+          providerMessageId: `wamid.${runId}.${nextId++}`,
           from: options.users[step.user]!.phone,
           sentAt: index,
           content: contentOf(step.utterance)
@@ -171,7 +183,7 @@ export const runConversation = Effect.fnUntraced(function*(steps: ReadonlyArray<
         yield* (yield* ClassifierStall).stallNext(step.millis)
         break
     }
-    yield* settle
+    yield* settle(options.settleMillis ?? 0)
     yield* checkOneActive(`after step ${index} (${step._tag})`)
   }
 
@@ -191,7 +203,7 @@ export const runConversation = Effect.fnUntraced(function*(steps: ReadonlyArray<
   const expected = delivered.filter((m) => knownSenders.has(m.from)).length
   for (let minute = 0; minute < (options.maxDrainMinutes ?? 180) && (yield* inboundCount) < expected; minute++) {
     yield* TestClock.adjust(Duration.minutes(1))
-    yield* settle
+    yield* settle(options.settleMillis ?? 0)
   }
   yield* Fiber.interrupt(workers)
   yield* drainOutbox
@@ -241,25 +253,30 @@ export const runConversation = Effect.fnUntraced(function*(steps: ReadonlyArray<
   return violations
 })
 
-export interface ConversationCheckOptions {
+export interface ConversationCheckOptions<R> {
   readonly numRuns: number
   readonly maxSteps?: number
   readonly seed?: number | undefined
   /** A fresh set of ports for each run, and the run's users. */
-  readonly layer: () => Layer.Layer<Ports, unknown>
-  readonly users: Effect.Effect<ReadonlyArray<Subcontractor>, unknown, Ports>
+  readonly layer: () => Layer.Layer<Ports | R, unknown>
+  readonly users: Effect.Effect<ReadonlyArray<Subcontractor>, unknown, Ports | R>
   readonly process?: Process
+  readonly settleMillis?: number
 }
 
 /** fast-check over random conversations; resolves the run report (assert on `failed`). */
-export const checkConversations = (options: ConversationCheckOptions) =>
+export const checkConversations = <R = never>(options: ConversationCheckOptions<R>) =>
   Effect.promise(() =>
     fc.check(
       fc.asyncProperty(conversationArbitrary(3, options.maxSteps ?? 24), async (steps) => {
         const violations = await Effect.runPromise(
           Effect.gen(function*() {
             const users = yield* options.users
-            return yield* runConversation(steps, { users, ...(options.process ? { process: options.process } : {}) })
+            return yield* runConversation(steps, {
+              users,
+              settleMillis: options.settleMillis ?? 0,
+              ...(options.process ? { process: options.process } : {})
+            })
           }).pipe(
             Effect.scoped,
             Effect.provide(options.layer()),

@@ -1,0 +1,88 @@
+import { PgClient } from "@effect/sql-pg"
+import { assert, describe, it, layer } from "@effect/vitest"
+import {
+  acceptInbound,
+  demoSubcontractors,
+  InboundMessage,
+  Inbox,
+  PhoneNumber,
+  SessionStore,
+  type MessageContent,
+  type Reply,
+  type Subcontractor
+} from "@parley/core"
+import { checkConversations, drainInbox, drainOutbox, failureReport, inboxContract, RecordingMessenger, RecordingMessengerLayer, SlowRuleClassifier } from "@parley/core/testing"
+import { PgAssistant, PgMessageStore, PgMessaging, PgSessionStore, PgWorksite, seedDemo, sessionHealth } from "@parley/adapters-pg"
+import { TestDatabase } from "@parley/adapters-pg/testing"
+import { Effect, Layer } from "effect"
+
+inboxContract("postgres", PgMessaging.pipe(Layer.provide(TestDatabase())) as Layer.Layer<Inbox>)
+
+const seeded = Layer.effectDiscard(seedDemo()).pipe(Layer.provideMerge(TestDatabase({ maxConnections: 40 })))
+const assistant = Layer.mergeAll(PgAssistant, RecordingMessengerLayer).pipe(Layer.provideMerge(seeded))
+
+let n = 0
+const karim = demoSubcontractors[0]!
+const say = (content: MessageContent) =>
+  Effect.gen(function*() {
+    const messenger = yield* RecordingMessenger
+    const before = (yield* messenger.sent).length
+    yield* acceptInbound([new InboundMessage({ provider: "meta", providerMessageId: `wamid.pg${++n}`, from: karim.phone, sentAt: 0, content })])
+    yield* drainInbox()
+    yield* drainOutbox
+    return (yield* messenger.sent).slice(before).map((s) => s.reply)
+  })
+const rows = (reply: Reply | undefined) => (reply?._tag === "ListReplyMessage" ? reply.sections.flatMap((s) => s.rows) : [])
+
+describe("the seed's manual test on Postgres", () => {
+  layer(assistant)((it) => {
+    it.effect("Bonjour → View Sites → Champigny → its tasks: all messages in one active session", () =>
+      Effect.gen(function*() {
+        const menu = yield* say({ _tag: "Text", body: "Bonjour" })
+        assert.strictEqual(menu[0]?._tag, "ButtonsReply")
+        const list = yield* say({ _tag: "ButtonReply", id: "menu_view_sites", title: "Voir mes chantiers" })
+        const champigny = rows(list[0]).find((r) => r.title === "Champigny")!
+        assert.isDefined(champigny)
+        const tasks = yield* say({ _tag: "ListReply", id: champigny.id, title: champigny.title })
+        assert.includeMembers(rows(tasks[0]).map((r) => r.title), ["Pose des cloisons R+1", "Réseau électrique lot B"])
+
+        const sql = yield* PgClient.PgClient
+        const sessions = yield* sql<{ session_id: string; status: string; n: number }>`
+          SELECT m.session_id::text AS session_id, cs.status, count(*)::int AS n
+          FROM messages m JOIN conversation_sessions cs ON cs.id = m.session_id
+          WHERE m.subcontractor_id = ${karim.id}::uuid GROUP BY 1, 2`
+        assert.deepStrictEqual(sessions.map((s) => [s.status, s.n]), [["active", 6]], "6 messages, ONE active session")
+        const stored = yield* sql<{ metadata: { toolOutputs?: Array<{ tool: string }> } }>`
+          SELECT metadata FROM messages WHERE direction = 'outbound' AND metadata ? 'toolOutputs' ORDER BY seq`
+        assert.deepStrictEqual(stored.map((m) => m.metadata.toolOutputs?.[0]?.tool), ["list_projects_tool", "list_tasks_tool"])
+        assert.deepStrictEqual(yield* Effect.flatMap(sessionHealth, (h) => h.duplicateActiveSessions), [])
+        assert.strictEqual((yield* (yield* SessionStore).listByUser(karim.id)).length, 1)
+      }))
+  })
+})
+
+/** Each run gets fresh users (with phones of their own) assigned to the demo projects, so runs share one database. */
+const freshUsers = Effect.gen(function*() {
+  const sql = yield* PgClient.PgClient
+  return yield* Effect.forEach(demoSubcontractors, (template) =>
+    Effect.gen(function*() {
+      const id = crypto.randomUUID()
+      const phone = PhoneNumber.make(`+336${String(Math.floor(Math.random() * 1e8)).padStart(8, "0")}`)
+      yield* sql`INSERT INTO subcontractors (id, phone, display_name, locale) VALUES (${id}::uuid, ${phone}, ${template.displayName}, ${template.locale})`
+      yield* sql`INSERT INTO project_assignments (subcontractor_id, project_id) SELECT ${id}::uuid, project_id FROM project_assignments WHERE subcontractor_id = ${template.id}::uuid`
+      return { ...template, id, phone } as unknown as Subcontractor
+    }))
+}).pipe(Effect.orDie)
+
+describe("random conversations on Postgres", () => {
+  it.live("keep every invariant (25 runs; 150 in memory)", () =>
+    Effect.gen(function*() {
+      const database = yield* Layer.build(seeded)
+      const perRun = () =>
+        Layer.mergeAll(PgSessionStore, PgMessageStore, PgWorksite, PgMessaging, SlowRuleClassifier, RecordingMessengerLayer).pipe(
+          Layer.provideMerge(Layer.succeedContext(database))
+        )
+      const details = yield* checkConversations({ numRuns: 25, maxSteps: 20, layer: perRun, users: freshUsers, settleMillis: 15 })
+      assert.isFalse(details.failed, failureReport(details))
+    }).pipe(Effect.scoped), 240_000)
+})
