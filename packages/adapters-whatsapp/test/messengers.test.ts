@@ -1,0 +1,153 @@
+import { assert, describe, layer } from "@effect/vitest"
+import { Messenger, PhoneNumber, type Reply } from "@parley/core"
+import { CloudApiMessenger, TwilioMessenger } from "@parley/adapters-whatsapp"
+import { FakeGraphApiResource, FakeTwilioApiResource, graphError, twilioError } from "@parley/adapters-whatsapp/testing"
+import { Context, Effect, Layer, Redacted } from "effect"
+
+const to = PhoneNumber.make("+33612345678")
+const token = "graph-token"
+
+class Graph extends Context.Service<Graph, Effect.Success<typeof FakeGraphApiResource>>()("test/Graph") {}
+const GraphLayer = Layer.effect(Graph, FakeGraphApiResource)
+const CloudLayer = Layer.unwrap(Effect.map(Effect.service(Graph), (fake) =>
+  CloudApiMessenger.layer({ graphUrl: fake.graphUrl, phoneNumberId: "106540352242922", accessToken: Redacted.make(token) })
+)).pipe(Layer.provideMerge(GraphLayer))
+
+const replies: ReadonlyArray<[string, Reply, unknown]> = [
+  ["text", { _tag: "TextReply", body: "Bonjour" }, { messaging_product: "whatsapp", recipient_type: "individual", to: "33612345678", type: "text", text: { preview_url: false, body: "Bonjour" } }],
+  ["reply buttons", {
+    _tag: "ButtonsReply",
+    body: "Que voulez-vous faire ?",
+    buttons: [{ id: "menu_view_sites", title: "Voir mes chantiers" }, { id: "menu_talk", title: "Parler à quelqu'un" }]
+  }, {
+    messaging_product: "whatsapp", recipient_type: "individual", to: "33612345678", type: "interactive",
+    interactive: { type: "button", body: { text: "Que voulez-vous faire ?" }, action: { buttons: [
+      { type: "reply", reply: { id: "menu_view_sites", title: "Voir mes chantiers" } },
+      { type: "reply", reply: { id: "menu_talk", title: "Parler à quelqu'un" } }
+    ] } }
+  }],
+  ["list", {
+    _tag: "ListReplyMessage",
+    body: "Vos chantiers (2)",
+    button: "Choisir",
+    header: "Chantiers",
+    sections: [{ title: "Voir mes chantiers", rows: [{ id: "option_1", title: "Champigny", description: "12 rue de Bernaü" }, { id: "option_2", title: "Montreuil" }] }]
+  }, {
+    messaging_product: "whatsapp", recipient_type: "individual", to: "33612345678", type: "interactive",
+    interactive: { type: "list", header: { type: "text", text: "Chantiers" }, body: { text: "Vos chantiers (2)" }, action: { button: "Choisir", sections: [
+      { title: "Voir mes chantiers", rows: [{ id: "option_1", title: "Champigny", description: "12 rue de Bernaü" }, { id: "option_2", title: "Montreuil" }] }
+    ] } }
+  }]
+]
+
+describe("Cloud API messenger against the fake Graph API over real HTTP", () => {
+  layer(CloudLayer)((it) => {
+    it.effect.each(replies)("sends %s as the exact Cloud API JSON", ([, reply, expected]) =>
+      Effect.gen(function*() {
+        const fake = yield* Graph
+        const before = fake.sent().length
+        const sent = yield* (yield* Messenger).send(to, reply, crypto.randomUUID())
+        const received = fake.sent().slice(before)
+        assert.strictEqual(received.length, 1)
+        assert.deepStrictEqual(received[0]!.payload, expected)
+        assert.strictEqual(received[0]!.authorization, `Bearer ${token}`)
+        assert.strictEqual(received[0]!.phoneNumberId, "106540352242922")
+        assert.strictEqual(sent.providerMessageId, received[0]!.wamid)
+      }))
+
+    it.effect("a reply id already sent is not sent again", () =>
+      Effect.gen(function*() {
+        const fake = yield* Graph
+        const messenger = yield* Messenger
+        const before = fake.sent().length
+        const a = yield* messenger.send(to, { _tag: "TextReply", body: "once" }, "reply-1")
+        const b = yield* messenger.send(to, { _tag: "TextReply", body: "once" }, "reply-1")
+        assert.strictEqual(fake.sent().length - before, 1)
+        assert.deepStrictEqual(a, b)
+      }))
+
+    it.effect("a text over 4096 characters goes out as several messages", () =>
+      Effect.gen(function*() {
+        const fake = yield* Graph
+        const before = fake.sent().length
+        yield* (yield* Messenger).send(to, { _tag: "TextReply", body: ("mot ".repeat(1500)).trim() }, crypto.randomUUID())
+        const bodies = fake.sent().slice(before).map((s) => (s.payload["text"] as { body: string }).body)
+        assert.strictEqual(bodies.length, 2)
+        assert.isTrue(bodies.every((b) => b.length <= 4096))
+        assert.strictEqual(bodies.join(" "), ("mot ".repeat(1500)).trim())
+      }))
+
+    it.effect("a reply that breaks the limits is refused before any request", () =>
+      Effect.gen(function*() {
+        const fake = yield* Graph
+        const before = fake.requests().length
+        const error = yield* Effect.flip((yield* Messenger).send(to, {
+          _tag: "ButtonsReply",
+          body: "trop",
+          buttons: [1, 2, 3, 4].map((i) => ({ id: `b${i}`, title: `B${i}` }))
+        }, crypto.randomUUID()))
+        assert.deepStrictEqual([error.reason, error.retryable], ["invalid_reply", false])
+        assert.strictEqual(fake.requests().length, before)
+      }))
+
+    it.effect.each([
+      [graphError(429, 130429, "Rate limit hit"), "rate_limited", true],
+      [graphError(400, 131047, "Re-engagement message"), "window_closed", false],
+      [graphError(400, 131026, "Message undeliverable"), "invalid_recipient", false],
+      [graphError(401, 190, "Invalid OAuth access token"), "unauthorized", false],
+      [graphError(500, 131000, "Something went wrong"), "transient", true],
+      [graphError(400, 100, "Invalid parameter"), "invalid_reply", false]
+    ] as const)("maps Graph error %#: to %s", ([answer, reason, retryable]) =>
+      Effect.gen(function*() {
+        const fake = yield* Graph
+        fake.failNext(answer)
+        const error = yield* Effect.flip((yield* Messenger).send(to, { _tag: "TextReply", body: "x" }, crypto.randomUUID()))
+        assert.deepStrictEqual([error.reason, error.retryable, error.providerCode], [reason, retryable, String((answer.body as { error: { code: number } }).error.code)])
+      }))
+
+    it.effect("mark as read", () =>
+      Effect.gen(function*() {
+        const fake = yield* Graph
+        yield* (yield* Messenger).markAsRead("wamid.in1")
+        const last = fake.requests().at(-1)!
+        assert.deepStrictEqual(JSON.parse(last.body), { messaging_product: "whatsapp", status: "read", message_id: "wamid.in1" })
+      }))
+  })
+})
+
+class Twilio extends Context.Service<Twilio, Effect.Success<typeof FakeTwilioApiResource>>()("test/Twilio") {}
+const TwilioFakeLayer = Layer.effect(Twilio, FakeTwilioApiResource)
+const TwilioLayer = Layer.unwrap(Effect.map(Effect.service(Twilio), (fake) =>
+  TwilioMessenger.layer({ apiUrl: fake.url, accountSid: "ACtest", authToken: Redacted.make("tw-token"), from: PhoneNumber.make("+14155238886") })
+)).pipe(Layer.provideMerge(TwilioFakeLayer))
+
+describe("Twilio messenger against the fake Twilio API over real HTTP", () => {
+  layer(TwilioLayer)((it) => {
+    it.effect("sends text and degrades a list to numbered options", () =>
+      Effect.gen(function*() {
+        const fake = yield* Twilio
+        const messenger = yield* Messenger
+        const sent = yield* messenger.send(to, replies[2]![1], "r1")
+        assert.match(sent.providerMessageId, /^SMfake/)
+        const request = fake.requests().at(-1)!
+        assert.strictEqual(request.path, "/2010-04-01/Accounts/ACtest/Messages.json")
+        assert.strictEqual(request.headers.authorization, `Basic ${Buffer.from("ACtest:tw-token").toString("base64")}`)
+        const form = new URLSearchParams(request.body)
+        assert.deepStrictEqual([form.get("From"), form.get("To")], ["whatsapp:+14155238886", "whatsapp:+33612345678"])
+        assert.strictEqual(form.get("Body"), "Chantiers\nVos chantiers (2)\n\n1. Champigny — 12 rue de Bernaü\n2. Montreuil")
+      }))
+
+    it.effect.each([
+      [twilioError(429, 20429, "Too Many Requests"), "rate_limited", true],
+      [twilioError(400, 63016, "Outside the allowed window"), "window_closed", false],
+      [twilioError(400, 21211, "Invalid 'To' Phone Number"), "invalid_recipient", false],
+      [twilioError(503, 20503, "Service unavailable"), "transient", true]
+    ] as const)("maps Twilio error %#: to %s", ([answer, reason, retryable]) =>
+      Effect.gen(function*() {
+        const fake = yield* Twilio
+        fake.failNext(answer)
+        const error = yield* Effect.flip((yield* Messenger).send(to, { _tag: "TextReply", body: "x" }, "r2"))
+        assert.deepStrictEqual([error.reason, error.retryable], [reason, retryable])
+      }))
+  })
+})
