@@ -1,0 +1,92 @@
+import { NodeHttpServer } from "@effect/platform-node"
+import { PgAssistant } from "@parley/adapters-pg"
+import { CloudApiMessenger, MetaWebhook, TwilioMessenger, TwilioWebhook } from "@parley/adapters-whatsapp"
+import { defaultRetryPolicy, OutboxSenderLayer, PhoneNumber, SessionPolicy, WorkersLayer } from "@parley/core"
+import { Duration, Effect, Layer, Logger, Option, Redacted, References } from "effect"
+import { HttpRouter } from "effect/http"
+import { createServer } from "node:http"
+import { migrateOnStart, pgClientLayer, resolveDatabase } from "./Database.ts"
+import { DevSimulator } from "./dev/DevSimulator.ts"
+import { CoreRoutes, DevRoutes, ServerSettings } from "./http/Routes.ts"
+import { isDevMode, type ServerConfig } from "./ServerConfig.ts"
+
+/** The provider side: real credentials when configured, else the simulator and the fake Graph API. */
+const providers = (config: ServerConfig, selfUrl: string) => {
+  const twilioWebhook = Option.match(config.twilio, {
+    onSome: (t) => TwilioWebhook.layer({ authToken: t.authToken, publicBaseUrl: Option.getOrElse(config.publicBaseUrl, () => selfUrl) }),
+    // Never reached: the route answers 404 first. A random token keeps any forged request out anyway.
+    onNone: () => TwilioWebhook.layer({ authToken: Redacted.make(crypto.randomUUID()), publicBaseUrl: selfUrl })
+  })
+  if (Option.isSome(config.meta)) {
+    const meta = config.meta.value
+    return Layer.mergeAll(
+      MetaWebhook.layer({ appSecret: meta.appSecret, verifyToken: meta.verifyToken }),
+      CloudApiMessenger.layer({ graphUrl: meta.graphUrl, phoneNumberId: meta.phoneNumberId, accessToken: meta.accessToken }),
+      twilioWebhook
+    )
+  }
+  if (Option.isSome(config.twilio)) {
+    const t = config.twilio.value
+    // Twilio-only deployments still need the Meta route's service; a random secret makes it refuse everything.
+    return Layer.mergeAll(
+      MetaWebhook.layer({ appSecret: Redacted.make(crypto.randomUUID()), verifyToken: Redacted.make(crypto.randomUUID()) }),
+      TwilioMessenger.layer({ apiUrl: t.apiUrl, accountSid: t.accountSid, authToken: t.authToken, from: PhoneNumber.make(t.from) }),
+      twilioWebhook
+    )
+  }
+  return Layer.unwrap(Effect.map(Effect.service(DevSimulator), (sim) =>
+    Layer.mergeAll(
+      MetaWebhook.layer({ appSecret: sim.appSecret, verifyToken: sim.verifyToken }),
+      CloudApiMessenger.layer({ graphUrl: sim.graph.graphUrl, phoneNumberId: "simulator", accessToken: Redacted.make("simulator") }),
+      twilioWebhook
+    ))).pipe(Layer.provide(DevSimulator.layer))
+}
+
+/**
+ * The whole server: database (migrated, demo data on an embedded one), the
+ * stores, the providers, the workers and the outbox sender, and the HTTP
+ * routes. Closing it (SIGTERM) stops accepting, releases in-flight claims,
+ * closes the pool and stops an embedded Postgres, in that order.
+ */
+export const ServerLayer = (config: ServerConfig) =>
+  Layer.unwrap(Effect.gen(function*() {
+    const db = yield* resolveDatabase(config)
+    const selfUrl = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${config.port}`
+    const database = Layer.effectDiscard(migrateOnStart(db.embedded)).pipe(Layer.provideMerge(pgClientLayer(db, config.poolSize)))
+    const stores = PgAssistant.pipe(Layer.provideMerge(database))
+    const settings = Layer.succeed(ServerSettings, ServerSettings.of({
+      maxBodyBytes: config.maxBodyBytes,
+      adminToken: config.adminToken,
+      selfUrl,
+      twilioEnabled: Option.isSome(config.twilio)
+    }))
+    const policy = Layer.succeed(SessionPolicy, { idleTimeout: config.idleTimeout })
+    const background = Layer.mergeAll(
+      WorkersLayer({ concurrency: config.workers, lease: Duration.seconds(60), idlePoll: Duration.seconds(5), retry: defaultRetryPolicy }),
+      OutboxSenderLayer()
+    )
+    const assemble = <E, R>(routes: Layer.Layer<never, E, R>) =>
+      Layer.mergeAll(
+        HttpRouter.serve(routes).pipe(Layer.provide(NodeHttpServer.layer(createServer, { port: config.port, host: config.host }))),
+        background,
+        started
+      ).pipe(
+        Layer.provide(Layer.mergeAll(providers(config, selfUrl), settings, policy)),
+        Layer.provide(stores)
+      )
+    const started = Layer.effectDiscard(Effect.logInfo(
+      isDevMode(config)
+        ? `parley listening on ${selfUrl} — dev mode: open ${selfUrl}/ to talk to the assistant`
+        : `parley listening on ${selfUrl}`
+    ).pipe(Effect.annotateLogs({ event: "server.started", database: db.embedded ? "embedded" : "DATABASE_URL", workers: config.workers })))
+    // In dev mode the same DevSimulator.layer value feeds the providers and the simulator routes:
+    // layers are memoised by reference, so both see one simulator and one fake Graph API.
+    return isDevMode(config)
+      ? assemble(Layer.mergeAll(CoreRoutes, DevRoutes)).pipe(Layer.provide(DevSimulator.layer))
+      : assemble(CoreRoutes)
+  }))
+
+export const loggerLayer = (config: ServerConfig) =>
+  config.logFormat === "json" ? Logger.layer([Logger.consoleJson]) : Logger.layer([Logger.consolePretty()])
+
+export { References }

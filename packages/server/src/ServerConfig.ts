@@ -1,0 +1,39 @@
+import { Config, Duration, Option, Redacted } from "effect"
+
+/**
+ * Everything the server reads from the environment, validated at start: a
+ * bad value stops the process with a message naming the variable.
+ */
+export const serverConfig = Config.all({
+  port: Config.Port("PORT").pipe(Config.withDefault(3000)),
+  host: Config.String("HOST").pipe(Config.withDefault("127.0.0.1")),
+  databaseUrl: Config.option(Config.Redacted("DATABASE_URL")),
+  dataDir: Config.String("DATA_DIR").pipe(Config.withDefault(".data")),
+  poolSize: Config.Int("DATABASE_POOL_SIZE").pipe(Config.withDefault(10)),
+  workers: Config.Int("WORKER_COUNT").pipe(Config.withDefault(4)),
+  idleTimeout: Config.Duration("SESSION_IDLE_TIMEOUT").pipe(Config.withDefault(Duration.minutes(30))),
+  maxBodyBytes: Config.Int("MAX_BODY_BYTES").pipe(Config.withDefault(256 * 1024)),
+  adminToken: Config.option(Config.Redacted("ADMIN_TOKEN")),
+  logFormat: Config.Literals(["pretty", "json"], "LOG_FORMAT").pipe(Config.withDefault("pretty" as const)),
+  publicBaseUrl: Config.option(Config.String("PUBLIC_BASE_URL")),
+  meta: Config.option(Config.all({
+    appSecret: Config.Redacted("META_APP_SECRET"),
+    verifyToken: Config.Redacted("META_VERIFY_TOKEN"),
+    accessToken: Config.Redacted("META_ACCESS_TOKEN"),
+    phoneNumberId: Config.String("META_PHONE_NUMBER_ID"),
+    graphUrl: Config.String("META_GRAPH_URL").pipe(Config.withDefault("https://graph.facebook.com/v21.0"))
+  })),
+  twilio: Config.option(Config.all({
+    accountSid: Config.String("TWILIO_ACCOUNT_SID"),
+    authToken: Config.Redacted("TWILIO_AUTH_TOKEN"),
+    from: Config.String("TWILIO_WHATSAPP_FROM"),
+    apiUrl: Config.String("TWILIO_API_URL").pipe(Config.withDefault("https://api.twilio.com"))
+  }))
+})
+
+export type ServerConfig = Config.Success<typeof serverConfig>
+
+/** Dev mode: no Meta credentials, so the simulator and an in-process fake Graph API stand in for WhatsApp. */
+export const isDevMode = (config: ServerConfig) => Option.isNone(config.meta)
+
+export type { Redacted }
