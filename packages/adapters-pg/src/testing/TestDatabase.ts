@@ -1,5 +1,5 @@
 import { PgClient } from "@effect/sql-pg"
-import { Context, Effect, Layer, Redacted } from "effect"
+import { Context, Effect, Exit, Layer, Redacted, Scope } from "effect"
 import { inject } from "vitest"
 import { makeMigrator } from "../Migrations.ts"
 
@@ -63,3 +63,10 @@ export const TestDatabase = (options: TestDatabaseOptions = {}) =>
 
 /** The scratch database's name and URL, for tests that open their own connections (child processes). */
 export const ScratchDatabaseInfo = Context.Service<ScratchDatabase>("@parley/adapters-pg/testing/ScratchDatabase")
+
+/** `scratchDatabase` for plain async tests (child processes, servers): call `drop` when done. */
+export const createScratchDatabase = async (): Promise<ScratchDatabase & { readonly drop: () => Promise<void> }> => {
+  const scope = Scope.makeUnsafe()
+  const db = await Effect.runPromise(Scope.provide(scratchDatabase, scope))
+  return { ...db, drop: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
+}

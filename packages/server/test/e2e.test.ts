@@ -1,0 +1,189 @@
+import { PgClient } from "@effect/sql-pg"
+import { seedDemo } from "@parley/adapters-pg"
+import { createScratchDatabase } from "@parley/adapters-pg/testing"
+import { metaWebhookPayload, startFakeGraphApi, type FakeGraphApi } from "@parley/adapters-whatsapp/testing"
+import { demoSubcontractors, PhoneNumber } from "@parley/core"
+import { Effect, Redacted } from "effect"
+import { createHmac } from "node:crypto"
+import { afterAll, assert, beforeAll, describe, it } from "vitest"
+import { eventually, startServer, type RunningServer } from "./support/ServerProcess.ts"
+
+const appSecret = "e2e-app-secret"
+const adminToken = "e2e-admin-token"
+const [karim, sarah, lucie] = demoSubcontractors as unknown as [typeof demoSubcontractors[0], typeof demoSubcontractors[0], typeof demoSubcontractors[0]]
+
+let graph: FakeGraphApi
+let server: RunningServer
+let db: Awaited<ReturnType<typeof createScratchDatabase>>
+
+const query = <A extends object>(text: string, params: ReadonlyArray<unknown> = []) =>
+  Effect.runPromise(Effect.gen(function*() {
+    const sql = yield* PgClient.PgClient
+    return (yield* sql.unsafe<A>(text, params)) as ReadonlyArray<A>
+  }).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(db.url), maxConnections: 1 }))))
+
+/** A signed Cloud API webhook, the HMAC computed here with node:crypto. */
+const post = (body: string | Uint8Array, headers: Record<string, string> = {}, method = "POST") =>
+  fetch(`${server.url}/webhooks/whatsapp`, { method, headers: { "content-type": "application/json", ...headers }, body })
+const sign = (body: string) => `sha256=${createHmac("sha256", appSecret).update(body).digest("hex")}`
+let n = 0
+const deliver = (from: PhoneNumber, message: Record<string, unknown>, id = `wamid.e2e.${++n}`) => {
+  const body = JSON.stringify(metaWebhookPayload({ from, id, message }))
+  return post(body, { "x-hub-signature-256": sign(body) })
+}
+const text = (body: string) => ({ type: "text", text: { body } })
+const tap = (id: string, title: string, kind: "button_reply" | "list_reply") => ({ type: "interactive", interactive: { type: kind, [kind]: { id, title } } })
+const sentTo = (phone: string) => graph.sent().filter((m) => m.payload["to"] === phone.slice(1))
+const waitForReplies = (phone: string, count: number) => eventually(() => (sentTo(phone).length >= count ? sentTo(phone) : undefined), `${count} replies to ${phone}`)
+
+beforeAll(async () => {
+  graph = await startFakeGraphApi()
+  db = await createScratchDatabase()
+  server = await startServer({
+    DATABASE_URL: db.url,
+    META_APP_SECRET: appSecret,
+    META_VERIFY_TOKEN: "e2e-verify",
+    META_ACCESS_TOKEN: "e2e-access",
+    META_PHONE_NUMBER_ID: "106540352242922",
+    META_GRAPH_URL: graph.graphUrl,
+    ADMIN_TOKEN: adminToken,
+    WORKER_COUNT: "4"
+  })
+  await Effect.runPromise(seedDemo().pipe(Effect.provide(PgClient.layer({ url: Redacted.make(db.url), maxConnections: 1 }))))
+}, 90_000)
+
+afterAll(async () => {
+  await server?.stop()
+  await graph?.close()
+  await db?.drop()
+}, 60_000)
+
+describe("the server end to end: signed webhooks in, replies out through the (fake) Graph API", () => {
+  it("the seed's manual test: Bonjour → View Sites → Champigny → tasks, all in one active session", async () => {
+    assert.strictEqual((await deliver(karim.phone, text("Bonjour"))).status, 200)
+    const [menu] = await waitForReplies(karim.phone, 1)
+    const menuButtons = (menu!.payload["interactive"] as { action: { buttons: Array<{ reply: { id: string; title: string } }> } }).action.buttons
+    assert.deepStrictEqual(menuButtons.map((b) => b.reply.title), ["Voir mes chantiers", "Signaler un problème", "Parler à quelqu'un"])
+
+    await deliver(karim.phone, tap(menuButtons[0]!.reply.id, menuButtons[0]!.reply.title, "button_reply"))
+    const list = (await waitForReplies(karim.phone, 2))[1]!
+    const rows = (list.payload["interactive"] as { action: { sections: Array<{ rows: Array<{ id: string; title: string }> }> } }).action.sections.flatMap((s) => s.rows)
+    const champigny = rows.find((r) => r.title === "Champigny")!
+    assert.isDefined(champigny)
+
+    await deliver(karim.phone, tap(champigny.id, champigny.title, "list_reply"))
+    const tasks = (await waitForReplies(karim.phone, 3))[2]!
+    const taskRows = (tasks.payload["interactive"] as { body: { text: string }; action: { sections: Array<{ rows: Array<{ title: string }> }> } })
+    assert.match(taskRows.body.text, /Champigny/)
+    assert.deepStrictEqual(taskRows.action.sections[0]!.rows.map((r) => r.title), ["Pose des cloisons R+1", "Réseau électrique lot B", "Ragréage hall d'entrée"])
+
+    const sessions = await query<{ session_id: string; status: string; n: number }>(
+      `SELECT m.session_id::text AS session_id, s.status, count(*)::int AS n FROM messages m
+       JOIN conversation_sessions s ON s.id = m.session_id WHERE m.subcontractor_id = $1::uuid GROUP BY 1, 2`, [karim.id])
+    assert.deepStrictEqual(sessions.map((s) => [s.status, s.n]), [["active", 6]], "all 6 messages in ONE active session")
+  })
+
+  it("50 concurrent webhooks from one user: one active session, 50 inbound and 50 outbound messages", async () => {
+    const responses = await Promise.all(Array.from({ length: 50 }, (_, i) => deliver(lucie.phone, text(i % 2 === 0 ? "Bonjour" : "menu"))))
+    assert.deepStrictEqual([...new Set(responses.map((r) => r.status))], [200])
+    await waitForReplies(lucie.phone, 50)
+    const rows = await query<{ status: string; direction: string; n: number }>(
+      `SELECT s.status, m.direction, count(*)::int AS n FROM messages m JOIN conversation_sessions s ON s.id = m.session_id
+       WHERE m.subcontractor_id = $1::uuid GROUP BY 1, 2 ORDER BY 2`, [lucie.id])
+    assert.deepStrictEqual(rows.map((r) => [r.status, r.direction, r.n]), [["active", "inbound", 50], ["active", "outbound", 50]])
+    const active = await query<{ n: number }>(`SELECT count(*)::int AS n FROM conversation_sessions WHERE subcontractor_id = $1::uuid AND status = 'active'`, [lucie.id])
+    assert.strictEqual(active[0]!.n, 1)
+  })
+
+  it("each webhook delivered twice: no duplicate reply", async () => {
+    const ids = Array.from({ length: 10 }, (_, i) => `wamid.twice.${i}`)
+    const responses = await Promise.all(ids.flatMap((id) => [deliver(sarah.phone, text("hello"), id), deliver(sarah.phone, text("hello"), id)]))
+    const bodies = await Promise.all(responses.map((r) => r.json() as Promise<{ accepted: number; duplicates: number }>))
+    assert.strictEqual(bodies.reduce((a, b) => a + b.accepted, 0), 10)
+    assert.strictEqual(bodies.reduce((a, b) => a + b.duplicates, 0), 10)
+    await waitForReplies(sarah.phone, 10)
+    await new Promise((r) => setTimeout(r, 1000))
+    assert.strictEqual(sentTo(sarah.phone).length, 10, "exactly one reply per message")
+  })
+
+  it("the metrics endpoint exposes the pipeline's metrics in Prometheus format", async () => {
+    const body = await (await fetch(`${server.url}/metrics`)).text()
+    for (const metric of ["parley_session_resolutions_total", "parley_direct_actions_total", "parley_context_messages_bucket", "parley_inbox_total", "parley_outbox_total", "parley_stage_seconds_bucket"]) {
+      assert.include(body, metric)
+    }
+    assert.match(body, /parley_direct_actions_total\{tool="list_projects_tool",result="hit"\} [1-9]/)
+    assert.match(body, /parley_inbox_total\{event="duplicate"\} (\d+)/)
+  })
+
+  it("admin API: sessions of a user with message counts, behind the bearer token", async () => {
+    const path = `${server.url}/admin/users/${encodeURIComponent(karim.phone)}/sessions`
+    assert.strictEqual((await fetch(path)).status, 401)
+    assert.strictEqual((await fetch(path, { headers: { authorization: "Bearer nope" } })).status, 403)
+    const ok = await fetch(path, { headers: { authorization: `Bearer ${adminToken}` } })
+    assert.strictEqual(ok.status, 200)
+    const json = await ok.json() as { user: { phone: string }; sessions: Array<{ status: string; message_count: number }> }
+    assert.strictEqual(json.user.phone, "+33•••••••78", "phones are masked")
+    assert.deepStrictEqual(json.sessions.map((s) => [s.status, s.message_count]), [["active", 6]])
+    const dead = await fetch(`${server.url}/admin/inbox/dead`, { headers: { authorization: `Bearer ${adminToken}` } })
+    assert.deepStrictEqual(await dead.json(), { dead: [] })
+  })
+})
+
+describe("bad input gets the right 4xx, a JSON error, and changes nothing", () => {
+  const inboxCount = async () => (await query<{ n: number }>("SELECT count(*)::int AS n FROM inbox"))[0]!.n
+
+  it.each([
+    { name: "wrong method", status: 405, code: "method_not_allowed", request: () => post("{}", {}, "PUT") },
+    { name: "wrong content type", status: 415, code: "unsupported_media_type", request: () => post("{}", { "content-type": "text/plain" }) },
+    {
+      name: "oversized body",
+      status: 413,
+      code: "payload_too_large",
+      request: () => { const big = "x".repeat(300 * 1024); return post(big, { "x-hub-signature-256": sign(big) }) }
+    },
+    {
+      name: "missing signature",
+      status: 401,
+      code: "bad_signature",
+      request: () => post(JSON.stringify(metaWebhookPayload({ from: karim.phone, id: "wamid.bad1", message: text("hi") })))
+    },
+    { name: "wrong signature", status: 401, code: "bad_signature", request: () => post("{}", { "x-hub-signature-256": `sha256=${"0".repeat(64)}` }) },
+    {
+      name: "undecodable payload",
+      status: 400,
+      code: "undecodable_payload",
+      request: () => { const b = '{"object":"page"}'; return post(b, { "x-hub-signature-256": sign(b) }) }
+    },
+    {
+      name: "verification with a wrong token",
+      status: 403,
+      code: "verification_failed",
+      request: () => fetch(`${server.url}/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=x&hub.challenge=42`)
+    },
+    { name: "Twilio when it is not configured", status: 404, code: "not_configured", request: () => fetch(`${server.url}/webhooks/twilio`, { method: "POST" }) }
+  ])("$name → $status $code", async ({ request, status, code }) => {
+    const before = await inboxCount()
+    const response = await request()
+    assert.strictEqual(response.status, status)
+    assert.strictEqual(((await response.json()) as { error: { code: string } }).error.code, code)
+    assert.strictEqual(await inboxCount(), before, "nothing stored")
+  })
+
+  it("the verification handshake echoes the challenge", async () => {
+    const r = await fetch(`${server.url}/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=e2e-verify&hub.challenge=1158201444`)
+    assert.strictEqual(r.status, 200)
+    assert.strictEqual(await r.text(), "1158201444")
+  })
+})
+
+describe("graceful shutdown", () => {
+  it("SIGTERM: the server stops accepting, closes its pool and exits 0", async () => {
+    const connections = () =>
+      query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    assert.isAbove((await connections())[0]!.n, 0, "the running server holds connections")
+    assert.strictEqual(await server.stop(), 0)
+    const afterStop = await fetch(`${server.url}/healthz`).then(() => "answered", (e: unknown) => e)
+    assert.instanceOf(afterStop, TypeError, "nothing listens any more")
+    assert.strictEqual((await connections())[0]!.n, 0, "the pool is closed")
+  })
+})
