@@ -1,7 +1,7 @@
 import { PgClient } from "@effect/sql-pg"
 import { MessageMetadata, MessageStore, SessionId, StoredMessage, UserId } from "@parley/core"
 import { Effect, Layer, Schema } from "effect"
-import { storeUnavailable } from "./mapSqlError.ts"
+import { orUnavailable } from "./mapSqlError.ts"
 
 const MessageRow = Schema.Struct({
   id: Schema.String,
@@ -42,7 +42,7 @@ export const makePgMessageStore = Effect.gen(function*() {
       ).pipe(
         Effect.flatMap(decodeRows),
         Effect.map(([r]) => toMessage(r!)),
-        Effect.mapError(storeUnavailable("messages.append"))
+        orUnavailable("messages.append")
       ),
     recent: (sessionId, limit) =>
       sql.unsafe(
@@ -51,7 +51,7 @@ export const makePgMessageStore = Effect.gen(function*() {
       ).pipe(
         Effect.flatMap(decodeRows),
         Effect.map((rs) => rs.map(toMessage)),
-        Effect.mapError(storeUnavailable("messages.recent"))
+        orUnavailable("messages.recent")
       )
   })
 })

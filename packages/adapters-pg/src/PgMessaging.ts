@@ -15,12 +15,10 @@ import {
   type OutboxEntry
 } from "@parley/core"
 import { Array as Arr, Context, Duration, Effect, Layer, Schema, Stream } from "effect"
-import { storeUnavailable } from "./mapSqlError.ts"
+import { fromSqlError, orUnavailable } from "./mapSqlError.ts"
 
 const inboxChannel = "parley_inbox"
 const outboxChannel = "parley_outbox"
-
-const unavailable = storeUnavailable
 
 const encodeInbound = Schema.encodeSync(InboundMessage)
 const decodeInbound = Schema.decodeUnknownEffect(InboundMessage)
@@ -46,7 +44,7 @@ const toEntry = (row: InboxRow) =>
   }))
 
 /**
- * `Inbox`, `Outbox` and `Handoff` on Postgres (tables from migration 0100).
+ * `Inbox`, `Outbox` and `Handoff` on Postgres (tables from migration 0004).
  *
  * - Claims pick the head of each sender's queue with `FOR UPDATE SKIP LOCKED`:
  *   workers in any number of processes never wait on each other's rows, and a
@@ -92,7 +90,7 @@ export const makePgMessaging = Effect.gen(function*() {
           RETURNING id`
         if (inserted.length > 0) yield* sql`SELECT pg_notify(${inboxChannel}, '')`
         return { accepted: inserted.length, duplicates: messages.length - inserted.length }
-      }).pipe(Effect.mapError(unavailable("inbox.accept"))),
+      }).pipe(orUnavailable("inbox.accept")),
 
     claim: (now, lease) =>
       Effect.gen(function*() {
@@ -119,14 +117,14 @@ export const makePgMessaging = Effect.gen(function*() {
         if (row === undefined) return undefined
         const entry = yield* toEntry(row)
         return { entry, token: row.lease_token, leaseUntil: row.lease_until.getTime() } satisfies Claim
-      }).pipe(Effect.mapError(unavailable("inbox.claim"))),
+      }).pipe(orUnavailable("inbox.claim")),
 
     extend: (claim, now, lease) =>
       sql<{ lease_until: Date }>`
         UPDATE inbox SET lease_until = ${at(now + Duration.toMillis(lease))}
         WHERE id = ${claim.entry.id} AND lease_token = ${claim.token} AND state = 'pending' AND lease_until >= ${at(now)}
         RETURNING lease_until`.pipe(
-        Effect.mapError(unavailable("inbox.extend")),
+        orUnavailable("inbox.extend"),
         Effect.flatMap((rows) =>
           rows[0] === undefined
             ? Effect.fail(new LeaseLost({ entryId: claim.entry.id }))
@@ -175,7 +173,7 @@ export const makePgMessaging = Effect.gen(function*() {
         }
       }).pipe(
         sql.withTransaction,
-        Effect.catchTag("SqlError", (e) => Effect.fail(unavailable("inbox.complete")(e)))
+        Effect.catchTag("SqlError", fromSqlError("inbox.complete"))
       ),
 
     fail: (claim, error, now, policy) =>
@@ -192,7 +190,7 @@ export const makePgMessaging = Effect.gen(function*() {
         if (rows.length === 0) return yield* new LeaseLost({ entryId: claim.entry.id })
         if (dead) yield* sql`SELECT pg_notify(${inboxChannel}, '')`
         return dead ? "dead" as const : "retry" as const
-      }).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(unavailable("inbox.fail")(e)))),
+      }).pipe(Effect.catchTag("SqlError", fromSqlError("inbox.fail"))),
 
     release: (claim) =>
       sql`
@@ -200,7 +198,7 @@ export const makePgMessaging = Effect.gen(function*() {
         WHERE id = ${claim.entry.id} AND lease_token = ${claim.token} AND state = 'pending'`.pipe(
         Effect.andThen(sql`SELECT pg_notify(${inboxChannel}, '')`),
         Effect.asVoid,
-        Effect.mapError(unavailable("inbox.release"))
+        orUnavailable("inbox.release")
       ),
 
     awaitWork: inboxSignal.wait,
@@ -212,7 +210,7 @@ export const makePgMessaging = Effect.gen(function*() {
           FROM inbox WHERE state = 'dead' ORDER BY failed_at DESC LIMIT ${limit}`
         return yield* Effect.forEach(rows, (row) =>
           Effect.map(toEntry(row), (entry): DeadEntry => ({ entry, error: row.last_error ?? "", failedAt: row.failed_at.getTime() })))
-      }).pipe(Effect.mapError(unavailable("inbox.listDead"))),
+      }).pipe(orUnavailable("inbox.listDead")),
 
     retryDead: (entryId, now) =>
       Effect.gen(function*() {
@@ -221,14 +219,14 @@ export const makePgMessaging = Effect.gen(function*() {
           WHERE id = ${entryId} AND state = 'dead' RETURNING id`
         if (rows.length > 0) yield* sql`SELECT pg_notify(${inboxChannel}, '')`
         return rows.length > 0
-      }).pipe(Effect.mapError(unavailable("inbox.retryDead")))
+      }).pipe(orUnavailable("inbox.retryDead"))
   })
 
   const outbox = Outbox.of({
     claimDue: (now, limit, leaseMillis) =>
       Effect.gen(function*() {
         // One reply per recipient at a time, oldest first: a user sees replies in the order they were produced.
-        const rows = yield* sql<{ reply_id: string; recipient: string; payload: unknown; attempts: number }>`
+        const rows = yield* sql<{ reply_id: string; recipient: string; payload: unknown; attempts: number; seq: string }>`
           WITH due AS (
             SELECT o.reply_id FROM outbox o
             WHERE o.state = 'pending' AND o.available_at <= ${at(now)}
@@ -244,7 +242,8 @@ export const makePgMessaging = Effect.gen(function*() {
           RETURNING outbox.reply_id, outbox.recipient, outbox.payload, outbox.attempts, outbox.seq
           `
         return yield* Effect.forEach(
-          [...rows].sort((a, b) => Number((a as { seq?: string }).seq) - Number((b as { seq?: string }).seq)),
+          // UPDATE … RETURNING does not keep the CTE's order.
+          [...rows].sort((a, b) => Number(a.seq) - Number(b.seq)),
           (row) =>
             Effect.map(decodeReply(row.payload), (reply): OutboxEntry => ({
               replyId: row.reply_id,
@@ -253,17 +252,17 @@ export const makePgMessaging = Effect.gen(function*() {
               attempts: row.attempts
             }))
         )
-      }).pipe(Effect.mapError(unavailable("outbox.claimDue"))),
+      }).pipe(orUnavailable("outbox.claimDue")),
 
     markSent: (replyId, providerMessageId, now) =>
       sql`UPDATE outbox SET state = 'sent', provider_message_id = ${providerMessageId}, sent_at = ${at(now)}
-          WHERE reply_id = ${replyId}`.pipe(Effect.asVoid, Effect.mapError(unavailable("outbox.markSent"))),
+          WHERE reply_id = ${replyId}`.pipe(Effect.asVoid, orUnavailable("outbox.markSent")),
 
     markFailed: (replyId, error, retryAt, now) =>
       sql`UPDATE outbox SET last_error = ${error},
             state = ${retryAt === undefined ? "dead" : "pending"},
             available_at = ${at(retryAt ?? now)}
-          WHERE reply_id = ${replyId}`.pipe(Effect.asVoid, Effect.mapError(unavailable("outbox.markFailed"))),
+          WHERE reply_id = ${replyId}`.pipe(Effect.asVoid, orUnavailable("outbox.markFailed")),
 
     awaitWork: (timeoutMillis) => outboxSignal.wait(Duration.millis(timeoutMillis))
   })
@@ -279,7 +278,7 @@ export const makePgMessaging = Effect.gen(function*() {
           user: request.displayName,
           phone: request.maskedPhone
         }))),
-        Effect.mapError(unavailable("handoff.notify"))
+        orUnavailable("handoff.notify")
       ),
     list: (limit) =>
       sql<{ session_id: string; subcontractor_id: string; display_name: string; masked_phone: string; created_at: Date }>`
@@ -294,7 +293,7 @@ export const makePgMessaging = Effect.gen(function*() {
             at: r.created_at.getTime()
           }) as HandoffRequest)
         ),
-        Effect.mapError(unavailable("handoff.list"))
+        orUnavailable("handoff.list")
       )
   })
 

@@ -11,7 +11,7 @@ import {
   type StoreUnavailable
 } from "@parley/core"
 import { DateTime, Duration, Effect, Layer, Option, Schema } from "effect"
-import { storeUnavailable } from "./mapSqlError.ts"
+import { orUnavailable } from "./mapSqlError.ts"
 
 /** A `conversation_sessions` row as the wire client returns it. */
 const SessionRow = Schema.Struct({
@@ -57,11 +57,11 @@ export const makePgSessionStore = Effect.gen(function*() {
   const one = (operation: string, id: SessionIdType, rows: ReadonlyArray<unknown>): Effect.Effect<Session, SessionNotFound | StoreUnavailable> =>
     rows[0] === undefined
       ? Effect.fail(new SessionNotFound({ sessionId: id }))
-      : decodeRow(rows[0]).pipe(Effect.map(toSession), Effect.mapError(storeUnavailable(operation)))
+      : decodeRow(rows[0]).pipe(Effect.map(toSession), orUnavailable(operation))
 
   const findById = (id: SessionIdType): Effect.Effect<Session, SessionNotFound | StoreUnavailable> =>
     sql.unsafe(`SELECT ${columns} FROM conversation_sessions WHERE id = $1::uuid`, [id]).pipe(
-      Effect.mapError(storeUnavailable("sessions.findById")),
+      orUnavailable("sessions.findById"),
       Effect.flatMap((rows) => one("sessions.findById", id, rows))
     )
 
@@ -73,7 +73,7 @@ export const makePgSessionStore = Effect.gen(function*() {
     params: ReadonlyArray<unknown>
   ): Effect.Effect<Session, SessionNotFound | SessionNotActive | StoreUnavailable> =>
     sql.unsafe(`UPDATE conversation_sessions SET ${set} WHERE id = $1::uuid AND status = 'active' RETURNING ${columns}`, [id, ...params]).pipe(
-      Effect.mapError(storeUnavailable(operation)),
+      orUnavailable(operation),
       Effect.flatMap((rows) =>
         rows.length > 0
           ? one(operation, id, rows)
@@ -92,7 +92,7 @@ export const makePgSessionStore = Effect.gen(function*() {
       ).pipe(
         Effect.flatMap((rows) => decodeOutcomeRow(rows[0])),
         Effect.map((row): GetOrCreateResult => ({ session: toSession(row), outcome: row.outcome })),
-        Effect.mapError(storeUnavailable("sessions.getOrCreateActive"))
+        orUnavailable("sessions.getOrCreateActive")
       ),
 
     touch: (id, now) =>
@@ -107,7 +107,7 @@ export const makePgSessionStore = Effect.gen(function*() {
     listByUser: (userId) =>
       sql.unsafe(`SELECT ${columns} FROM conversation_sessions WHERE subcontractor_id = $1::uuid ORDER BY created_at DESC, id DESC`, [userId]).pipe(
         Effect.flatMap(Effect.forEach((row) => Effect.map(decodeRow(row), toSession))),
-        Effect.mapError(storeUnavailable("sessions.listByUser"))
+        orUnavailable("sessions.listByUser")
       )
   })
 })

@@ -1,7 +1,7 @@
 import { PgClient } from "@effect/sql-pg"
 import { Directory, Incident, PhoneNumber, Project, ProjectId, Subcontractor, Task, TaskId, UserId, Worksite } from "@parley/core"
 import { Context, Effect, Layer, Schema } from "effect"
-import { storeUnavailable } from "./mapSqlError.ts"
+import { orUnavailable } from "./mapSqlError.ts"
 
 const SubcontractorRow = Schema.Struct({ id: Schema.String, phone: Schema.String, display_name: Schema.String, locale: Schema.Literals(["fr", "en"]) })
 const ProjectRow = Schema.Struct({ id: Schema.String, name: Schema.String, address: Schema.NullOr(Schema.String) })
@@ -47,7 +47,7 @@ export const makePgWorksite = Effect.gen(function*() {
         Effect.map(([r]) =>
           r && new Subcontractor({ id: UserId.make(r.id), phone: PhoneNumber.make(r.phone), displayName: r.display_name, locale: r.locale })
         ),
-        Effect.mapError(storeUnavailable("directory.byPhone"))
+        orUnavailable("directory.byPhone")
       )
   })
 
@@ -66,7 +66,7 @@ export const makePgWorksite = Effect.gen(function*() {
           WHERE a.subcontractor_id = ${userId}::uuid ORDER BY p.name`.pipe(
         Effect.flatMap(rows(ProjectRow)),
         Effect.map((rs) => rs.map(toProject)),
-        Effect.mapError(storeUnavailable("worksite.projectsOf"))
+        orUnavailable("worksite.projectsOf")
       ),
 
     tasksOf: (userId, projectId) =>
@@ -78,10 +78,10 @@ export const makePgWorksite = Effect.gen(function*() {
       ).pipe(
         Effect.flatMap(rows(TaskRow)),
         Effect.map((rs) => rs.map(toTask)),
-        Effect.mapError(storeUnavailable("worksite.tasksOf"))
+        orUnavailable("worksite.tasksOf")
       ),
 
-    task: (userId, taskId) => visibleTask(userId, taskId).pipe(Effect.mapError(storeUnavailable("worksite.task"))),
+    task: (userId, taskId) => visibleTask(userId, taskId).pipe(orUnavailable("worksite.task")),
 
     setTaskStatus: (userId, taskId, status) =>
       sql.unsafe(
@@ -92,7 +92,7 @@ export const makePgWorksite = Effect.gen(function*() {
       ).pipe(
         Effect.flatMap(rows(TaskRow)),
         Effect.map(([r]) => r && toTask(r)),
-        Effect.mapError(storeUnavailable("worksite.setTaskStatus"))
+        orUnavailable("worksite.setTaskStatus")
       ),
 
     reportIncident: (input) =>
@@ -118,7 +118,7 @@ export const makePgWorksite = Effect.gen(function*() {
             createdAt: r!.created_at.getTime()
           })
         ),
-        Effect.mapError(storeUnavailable("worksite.reportIncident"))
+        orUnavailable("worksite.reportIncident")
       )
   })
 

@@ -44,5 +44,20 @@ export const sessionHealth = Effect.gen(function*() {
     WHERE cs.subcontractor_id = ${userId}::uuid
     GROUP BY cs.id ORDER BY cs.created_at DESC`
 
-  return { uniqueIndexPresent, duplicateActiveSessions, sessionsPerHour, recentSessions, sessionsOf }
+  /**
+   * The most sessions any one user got in the last minute. Read from the
+   * database, so it covers every server instance: more than 10 means the
+   * user's conversation is splitting (the seed's alert threshold).
+   */
+  const maxSessionsPerUserLastMinute = Effect.map(
+    sql<{ n: number }>`
+      SELECT coalesce(max(n), 0)::int AS n FROM (
+        SELECT count(*) AS n FROM conversation_sessions
+        WHERE created_at > now() - interval '1 minute'
+        GROUP BY subcontractor_id
+      ) per_user`,
+    (rows) => rows[0]?.n ?? 0
+  )
+
+  return { uniqueIndexPresent, duplicateActiveSessions, sessionsPerHour, recentSessions, sessionsOf, maxSessionsPerUserLastMinute }
 })

@@ -1,8 +1,34 @@
 import { StoreUnavailable } from "@parley/core"
+import { Effect, Metric } from "effect"
+import { isSqlError } from "effect/sql/SqlError"
+
+/**
+ * Unique violations seen by this process, by constraint. Every write that can
+ * collide uses ON CONFLICT, so any count here means a writer or a migration
+ * broke an assumption (the seed's alert: "any unique-index violation").
+ */
+export const uniqueViolations = Metric.counter("parley_unique_violations_total", {
+  description: "Unique constraint violations raised by Postgres to this process, by constraint",
+  incremental: true
+})
 
 /**
  * A driver or decode error becomes the port's `StoreUnavailable`, naming the
- * operation: the core never sees a raw `SqlError` (nor its SQL text).
+ * operation: the core never sees a raw `SqlError` (nor its SQL text). A unique
+ * violation is counted and logged on the way, as it is a broken invariant
+ * rather than an outage.
  */
-export const storeUnavailable = (operation: string) => (error: { readonly message: string }) =>
-  new StoreUnavailable({ operation, message: error.message })
+export const fromSqlError = (operation: string) => (error: { readonly message: string }): Effect.Effect<never, StoreUnavailable> =>
+  Effect.gen(function*() {
+    if (isSqlError(error) && error.reason._tag === "UniqueViolation") {
+      const constraint = error.reason.constraint ?? "unknown"
+      yield* Metric.update(Metric.withAttributes(uniqueViolations, { constraint }), 1)
+      yield* Effect.logError("unique violation").pipe(Effect.annotateLogs({ event: "db.unique_violation", operation, constraint }))
+    }
+    return yield* new StoreUnavailable({ operation, message: error.message })
+  })
+
+/** Maps every failure of `self` with `fromSqlError`. */
+export const orUnavailable = (operation: string) =>
+<A, E extends { readonly message: string }, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, StoreUnavailable, R> =>
+  Effect.catch(self, fromSqlError(operation))

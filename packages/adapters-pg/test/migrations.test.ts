@@ -1,8 +1,8 @@
 import { assert, describe, it, layer } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
-import { loadMigrations, makeMigrator, sessionHealth, splitStatements } from "@parley/adapters-pg"
+import { loadMigrations, makeMigrator, orUnavailable, sessionHealth, splitStatements, uniqueViolations } from "@parley/adapters-pg"
 import { TestDatabase } from "@parley/adapters-pg/testing"
-import { Effect } from "effect"
+import { Effect, Metric } from "effect"
 
 const tables = Effect.gen(function*() {
   const sql = yield* PgClient.PgClient
@@ -71,6 +71,14 @@ describe("migrations", () => {
         const violation = yield* Effect.flip(sql`INSERT INTO conversation_sessions (subcontractor_id) VALUES (${user}::uuid)`)
         assert.strictEqual(violation.reason._tag, "UniqueViolation")
         assert.match(String((violation.reason.cause as { message?: string })?.message ?? ""), /idx_unique_active_session_per_user/)
+
+        // Through the adapters' error mapping, the violation reaches the core as StoreUnavailable and is counted for the alert.
+        const counted = Metric.withAttributes(uniqueViolations, { constraint: "idx_unique_active_session_per_user" })
+        const before = (yield* Metric.value(counted)).count
+        const mapped = yield* Effect.flip(sql`INSERT INTO conversation_sessions (subcontractor_id) VALUES (${user}::uuid)`.pipe(orUnavailable("test.insert")))
+        assert.strictEqual(mapped._tag, "StoreUnavailable")
+        assert.strictEqual(mapped.operation, "test.insert")
+        assert.strictEqual((yield* Metric.value(counted)).count, before + 1)
       }))
   })
 

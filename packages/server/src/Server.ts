@@ -5,6 +5,7 @@ import { defaultRetryPolicy, OutboxSenderLayer, PhoneNumber, SessionPolicy, Work
 import { Duration, Effect, Layer, Logger, Option, Redacted, References } from "effect"
 import { HttpRouter } from "effect/http"
 import { createServer } from "node:http"
+import { primeAlertCounters } from "./AlertMetrics.ts"
 import { migrateOnStart, pgClientLayer, resolveDatabase } from "./Database.ts"
 import { DevSimulator } from "./dev/DevSimulator.ts"
 import { CoreRoutes, DevRoutes, ServerSettings } from "./http/Routes.ts"
@@ -74,11 +75,11 @@ export const ServerLayer = (config: ServerConfig) =>
         Layer.provide(Layer.mergeAll(providers(config, selfUrl), settings, policy)),
         Layer.provide(stores)
       )
-    const started = Layer.effectDiscard(Effect.logInfo(
+    const started = Layer.effectDiscard(primeAlertCounters.pipe(Effect.andThen(Effect.logInfo(
       isDevMode(config)
         ? `parley listening on ${selfUrl} — dev mode: open ${selfUrl}/ to talk to the assistant`
         : `parley listening on ${selfUrl}`
-    ).pipe(Effect.annotateLogs({ event: "server.started", database: db.embedded ? "embedded" : "DATABASE_URL", workers: config.workers })))
+    ).pipe(Effect.annotateLogs({ event: "server.started", database: db.embedded ? "embedded" : "DATABASE_URL", workers: config.workers })))))
     // In dev mode the same DevSimulator.layer value feeds the providers and the simulator routes:
     // layers are memoised by reference, so both see one simulator and one fake Graph API.
     return isDevMode(config)

@@ -5,6 +5,7 @@ import { metaWebhookPayload, startFakeGraphApi, type FakeGraphApi } from "@parle
 import { demoSubcontractors, PhoneNumber } from "@parley/core"
 import { Effect, Redacted } from "effect"
 import { createHmac } from "node:crypto"
+import { readFileSync } from "node:fs"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { eventually, startServer, type RunningServer } from "./support/ServerProcess.ts"
 
@@ -113,6 +114,19 @@ describe("the server end to end: signed webhooks in, replies out through the (fa
     }
     assert.match(body, /parley_direct_actions_total\{tool="list_projects_tool",result="hit"\} [1-9]/)
     assert.match(body, /parley_inbox_total\{event="duplicate"\} (\d+)/)
+  })
+
+  it("every metric the alert rules read is exposed, the database gauges included", async () => {
+    const body = await (await fetch(`${server.url}/metrics`)).text()
+    const rules = readFileSync(new URL("../prometheus/alerts.yml", import.meta.url), "utf8").replace(/^\s*#.*$/gm, "")
+    const referenced = new Set(rules.match(/\bparley_[a-z0-9_]+/g))
+    assert.isAtLeast(referenced.size, 8)
+    for (const metric of referenced) assert.match(body, new RegExp(`^${metric}[{ ]`, "m"), `${metric} is exposed`)
+    // Lucie got 50 messages in one session, Karim and Sarah one session each: nobody churns.
+    assert.match(body, /^parley_db_sessions_created_per_user_1m_max 1$/m)
+    assert.match(body, /^parley_db_users_with_duplicate_active_sessions 0$/m)
+    assert.match(body, /^parley_db_unique_active_session_index_present 1$/m)
+    assert.match(body, /^parley_unique_violations_total\{constraint="idx_unique_active_session_per_user"\} 0$/m)
   })
 
   it("admin API: sessions of a user with message counts, behind the bearer token", async () => {

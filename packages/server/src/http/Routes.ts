@@ -5,6 +5,7 @@ import { acceptInbound, Directory, Handoff, Inbox, maskPhone, SessionStore } fro
 import { Clock, Context, Effect, Layer, Metric, Option, Redacted, Schema } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { readFileSync } from "node:fs"
+import { refreshDatabaseGauges } from "../AlertMetrics.ts"
 import { DevSimulator, SimulatedInput } from "../dev/DevSimulator.ts"
 import { problem } from "./HttpProblem.ts"
 import { renderPrometheus } from "./prometheus.ts"
@@ -131,8 +132,10 @@ const HealthRoutes = Layer.mergeAll(
     const ready = checks.database && checks.migrationsCurrent && checks.uniqueIndex
     return HttpServerResponse.jsonUnsafe({ ready, checks }, { status: ready ? 200 : 503 })
   })),
-  HttpRouter.add("GET", "/metrics", Effect.map(Metric.snapshot, (s) =>
-    HttpServerResponse.text(renderPrometheus(s), { contentType: "text/plain; version=0.0.4; charset=utf-8" })))
+  HttpRouter.add("GET", "/metrics", refreshDatabaseGauges.pipe(
+    Effect.andThen(Metric.snapshot),
+    Effect.map((s) => HttpServerResponse.text(renderPrometheus(s), { contentType: "text/plain; version=0.0.4; charset=utf-8" }))
+  ))
 )
 
 /** Admin JSON API: behind `Authorization: Bearer $ADMIN_TOKEN`; absent when no token is configured. */
