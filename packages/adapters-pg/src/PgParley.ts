@@ -1,4 +1,3 @@
-import { PgClient } from "@effect/sql-pg"
 import { RuleIntentClassifier } from "@parley/core"
 import { Layer } from "effect"
 import { PgMessageStore } from "./PgMessageStore.ts"
@@ -10,4 +9,3 @@ import { PgWorksite } from "./PgWorksite.ts"
 export const PgAssistant = Layer.mergeAll(PgSessionStore, PgMessageStore, PgWorksite, PgMessaging, RuleIntentClassifier)
 
 export type PgAssistantServices = Layer.Success<typeof PgAssistant>
-export type { PgClient }

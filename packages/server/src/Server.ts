@@ -87,7 +87,11 @@ export const ServerLayer = (config: ServerConfig) =>
       : assemble(CoreRoutes)
   }))
 
-export const loggerLayer = (config: ServerConfig) =>
-  config.logFormat === "json" ? Logger.layer([Logger.consoleJson]) : Logger.layer([Logger.consolePretty()])
+const logLevels = { trace: "Trace", debug: "Debug", info: "Info", warn: "Warn", error: "Error", none: "None" } as const
 
-export { References }
+export const loggerLayer = (config: ServerConfig) =>
+  Layer.merge(
+    config.logFormat === "json" ? Logger.layer([Logger.consoleJson]) : Logger.layer([Logger.consolePretty()]),
+    Layer.succeed(References.MinimumLogLevel, logLevels[config.logLevel])
+  )
+

@@ -1,4 +1,4 @@
-import { Config, Duration, Option, Redacted } from "effect"
+import { Config, Duration, Option } from "effect"
 
 /**
  * Everything the server reads from the environment, validated at start: a
@@ -15,6 +15,7 @@ export const serverConfig = Config.all({
   maxBodyBytes: Config.Int("MAX_BODY_BYTES").pipe(Config.withDefault(256 * 1024)),
   adminToken: Config.option(Config.Redacted("ADMIN_TOKEN")),
   logFormat: Config.Literals(["pretty", "json"], "LOG_FORMAT").pipe(Config.withDefault("pretty" as const)),
+  logLevel: Config.Literals(["trace", "debug", "info", "warn", "error", "none"], "LOG_LEVEL").pipe(Config.withDefault("info" as const)),
   publicBaseUrl: Config.option(Config.String("PUBLIC_BASE_URL")),
   meta: Config.option(Config.all({
     appSecret: Config.Redacted("META_APP_SECRET"),
@@ -36,4 +37,3 @@ export type ServerConfig = Config.Success<typeof serverConfig>
 /** Dev mode: no Meta credentials, so the simulator and an in-process fake Graph API stand in for WhatsApp. */
 export const isDevMode = (config: ServerConfig) => Option.isNone(config.meta)
 
-export type { Redacted }

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { PgClient } from "@effect/sql-pg"
 import { makeMigrator, seedDemo, sessionHealth } from "@parley/adapters-pg"
-import { Cause, Console, Effect, Exit, Layer, Option, Runtime } from "effect"
+import { Cause, Console, Effect, Exit, Layer, Option, Runtime, Schema } from "effect"
 import { Argument, Command } from "effect/cli"
 import { pgClientLayer, resolveDatabase } from "./Database.ts"
 import { loggerLayer, ServerLayer } from "./Server.ts"
@@ -26,7 +25,7 @@ const up = Command.make("up", { version: Argument.Int("version").pipe(Argument.o
   withDatabase(Effect.gen(function*() {
     const ran = yield* (yield* makeMigrator()).up(Option.getOrUndefined(version))
     yield* Console.log(ran.length === 0 ? "up to date" : `applied ${ran.join(", ")}`)
-  })))
+  }))).pipe(Command.withDescription("Apply pending migrations, up to [version] (default: all)"))
 
 const down = Command.make("down", { version: Argument.Int("version") }, ({ version }) =>
   withDatabase(Effect.gen(function*() {
@@ -39,35 +38,54 @@ const status = Command.make("status", {}, () =>
     for (const s of yield* (yield* makeMigrator()).status) {
       yield* Console.log(`${String(s.version).padStart(4, "0")} ${s.name.padEnd(28)} ${s.appliedAt ? `applied ${s.appliedAt.toISOString()}` : "pending"}`)
     }
-  })))
+  }))).pipe(Command.withDescription("List the migrations and when each was applied"))
 
 const migrate = Command.make("migrate").pipe(
   Command.withDescription("Apply, roll back or list the SQL migrations"),
   Command.withSubcommands([up, down, status])
 )
 
+/** A `doctor` check failed: the process exits non-zero. */
+class DoctorCheckFailed extends Schema.TaggedError<DoctorCheckFailed>()("DoctorCheckFailed", {
+  failed: Schema.Array(Schema.String)
+}) {
+  override get message() {
+    return `doctor: ${this.failed.length} check(s) failed: ${this.failed.join("; ")}`
+  }
+}
+
+const check = (ok: boolean, label: string) => Console.log(`${ok ? "✓" : "✗"} ${label}`).pipe(Effect.as(ok ? [] : [label]))
+
 /** The seed's deployment checks. Exits non-zero when one fails. */
 const doctor = Command.make("doctor", {}, () =>
   withDatabase(Effect.gen(function*() {
+    const pending = (yield* (yield* makeMigrator()).status).filter((s) => s.appliedAt === undefined)
+    const migrations = yield* check(pending.length === 0, pending.length === 0
+      ? "migrations: all applied"
+      : `migrations: ${pending.length} pending (${pending.map((m) => m.version).join(", ")}); run \`parley migrate up\``)
+    // The session checks read tables the pending migrations create.
+    if (pending.length > 0) return yield* new DoctorCheckFailed({ failed: migrations })
     const health = yield* sessionHealth
-    const index = yield* health.uniqueIndexPresent
     const duplicates = yield* health.duplicateActiveSessions
-    const perHour = yield* health.sessionsPerHour
-    const recent = yield* health.recentSessions(10)
-    yield* Console.log(`${index ? "✓" : "✗"} unique index idx_unique_active_session_per_user present`)
-    yield* Console.log(`${duplicates.length === 0 ? "✓" : "✗"} users with more than one active session: ${duplicates.length}`)
+    const failed = [
+      ...migrations,
+      ...(yield* check(yield* health.uniqueIndexPresent, "unique index idx_unique_active_session_per_user present")),
+      ...(yield* check(duplicates.length === 0, `users with more than one active session: ${duplicates.length}`))
+    ]
     yield* Console.log("sessions created per hour (last 24 h):")
-    for (const h of perHour) yield* Console.log(`  ${h.hour.toISOString()}  ${h.sessions_created}`)
+    for (const h of yield* health.sessionsPerHour) yield* Console.log(`  ${h.hour.toISOString()}  ${h.sessions_created}`)
     yield* Console.log("recent sessions:")
-    for (const s of recent) yield* Console.log(`  ${s.id}  ${s.status.padEnd(9)}  ${String(s.message_count).padStart(4)} messages  ${s.created_at.toISOString()}`)
-    if (!index || duplicates.length > 0) return yield* Effect.fail(new Error("doctor: a check failed"))
-  })))
+    for (const s of yield* health.recentSessions(10)) {
+      yield* Console.log(`  ${s.id}  ${s.status.padEnd(9)}  ${String(s.message_count).padStart(4)} messages  ${s.created_at.toISOString()}`)
+    }
+    if (failed.length > 0) return yield* new DoctorCheckFailed({ failed })
+  }))).pipe(Command.withDescription("The seed's deployment checks: migrations, unique index, duplicate active sessions, sessions per hour, recent sessions"))
 
 const seed = Command.make("seed-demo", {}, () =>
   withDatabase(Effect.gen(function*() {
     yield* seedDemo()
     yield* Console.log("demo data seeded (Karim +33612345678, Sarah +447700900123, Lucie +33698765432; Champigny, Ivry-sur-Seine, Montreuil)")
-  })))
+  }))).pipe(Command.withDescription("Insert the demo subcontractors, projects and tasks (idempotent)"))
 
 const parley = Command.make("parley").pipe(
   Command.withDescription("parley: WhatsApp assistants whose conversations never split"),
@@ -79,10 +97,19 @@ const parley = Command.make("parley").pipe(
 const teardown: Runtime.Teardown = (exit, onExit) =>
   Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit)
 
+/** A failed command prints one line naming what went wrong, not a stack trace (`--log-level debug` shows the cause). */
+const reportFailure = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+  Effect.tapCause(self, (cause) =>
+    Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.gen(function*() {
+      const error = Cause.squash(cause)
+      yield* Console.error(`parley: ${error instanceof Error ? error.message : String(error)}`)
+      yield* Effect.logDebug("failure").pipe(Effect.annotateLogs({ cause: Cause.pretty(cause) }))
+    }))
+
 parley.pipe(
   Command.run({ version: "0.1.0" }),
+  reportFailure,
   Effect.provide(NodeServices.layer),
-  NodeRuntime.runMain({ teardown })
+  NodeRuntime.runMain({ teardown, disableErrorReporting: true })
 )
 
-export type { PgClient }

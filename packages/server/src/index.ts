@@ -1,0 +1,5 @@
+export * from "./AlertMetrics.ts"
+export * from "./Database.ts"
+export * from "./Server.ts"
+export * from "./ServerConfig.ts"
+export * from "./http/Routes.ts"

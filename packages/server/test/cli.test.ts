@@ -1,0 +1,72 @@
+import { createScratchDatabase } from "@parley/adapters-pg/testing"
+import { execFile } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { afterAll, assert, beforeAll, describe, it } from "vitest"
+import { PgClient } from "@effect/sql-pg"
+import { Effect, Redacted } from "effect"
+
+const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url))
+
+let db: Awaited<ReturnType<typeof createScratchDatabase>>
+
+/** `parley <args>` as a user runs it, against the scratch database. */
+const parley = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = execFile(process.execPath, [cli, ...args], { env: { ...process.env, DATABASE_URL: db.url, ...env } }, (_error, stdout, stderr) =>
+      resolve({ code: child.exitCode, stdout, stderr }))
+  })
+
+const sql = (text: string) =>
+  Effect.runPromise(Effect.gen(function*() {
+    const client = yield* PgClient.PgClient
+    yield* client.unsafe(text)
+  }).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(db.url), maxConnections: 1 }))))
+
+beforeAll(async () => {
+  db = await createScratchDatabase()
+})
+afterAll(async () => {
+  await db?.drop()
+})
+
+describe("the parley CLI", () => {
+  it("migrate status / up / down, and doctor's checks with their exit codes", async () => {
+    const fresh = await parley(["migrate", "status"])
+    assert.strictEqual(fresh.code, 0)
+    assert.match(fresh.stdout, /^0001 worksite_and_sessions\s+pending$/m)
+
+    const early = await parley(["doctor"])
+    assert.strictEqual(early.code, 1, "doctor fails on an unmigrated database")
+    assert.match(early.stdout, /✗ migrations: 4 pending/)
+    assert.match(early.stderr, /^parley: doctor: 1 check\(s\) failed/m)
+    assert.notMatch(early.stderr, /\n\s+at /, "one line, no stack trace")
+
+    assert.match((await parley(["migrate", "up"])).stdout, /applied 1, 2, 3, 4/)
+    assert.match((await parley(["migrate", "down", "2"])).stdout, /rolled back 4, 3/)
+    assert.match((await parley(["migrate", "status"])).stdout, /^0003 get_or_create_session\s+pending$/m)
+    assert.match((await parley(["migrate", "up"])).stdout, /applied 3, 4/)
+    assert.match((await parley(["seed-demo"])).stdout, /demo data seeded/)
+
+    const healthy = await parley(["doctor"])
+    assert.strictEqual(healthy.code, 0, healthy.stderr)
+    assert.match(healthy.stdout, /✓ unique index idx_unique_active_session_per_user present/)
+    assert.match(healthy.stdout, /✓ users with more than one active session: 0/)
+
+    await sql("DROP INDEX idx_unique_active_session_per_user")
+    const broken = await parley(["doctor"])
+    assert.strictEqual(broken.code, 1, "doctor exits non-zero when the index is gone")
+    assert.match(broken.stdout, /✗ unique index idx_unique_active_session_per_user present/)
+  })
+
+  it("invalid configuration stops the server at once, naming the variable", async () => {
+    const result = await parley(["start"], { PORT: "not-a-port" })
+    assert.strictEqual(result.code, 1)
+    assert.match(result.stderr, /^parley: ConfigError[^]*"PORT"/m)
+  })
+
+  it("an unreachable database is one clear line and a non-zero exit", async () => {
+    const result = await parley(["migrate", "status"], { DATABASE_URL: "postgres://postgres@127.0.0.1:1/nowhere" })
+    assert.strictEqual(result.code, 1)
+    assert.match(result.stderr, /^parley: .*Failed to connect/m)
+  })
+})
