@@ -1,7 +1,7 @@
 import { NodeHttpServer } from "@effect/platform-node"
 import { PgAssistant } from "@parley/adapters-pg"
 import { CloudApiMessenger, MetaWebhook, TwilioMessenger, TwilioWebhook } from "@parley/adapters-whatsapp"
-import { defaultRetryPolicy, OutboxSenderLayer, PhoneNumber, SessionPolicy, WorkersLayer } from "@parley/core"
+import { defaultRetryPolicy, OutboxSenderLayer, SessionPolicy, WorkersLayer } from "@parley/core"
 import { Duration, Effect, Layer, Logger, Option, Redacted, References } from "effect"
 import { HttpRouter } from "effect/http"
 import { createServer } from "node:http"
@@ -31,7 +31,7 @@ const providers = (config: ServerConfig, selfUrl: string) => {
     // Twilio-only deployments still need the Meta route's service; a random secret makes it refuse everything.
     return Layer.mergeAll(
       MetaWebhook.layer({ appSecret: Redacted.make(crypto.randomUUID()), verifyToken: Redacted.make(crypto.randomUUID()) }),
-      TwilioMessenger.layer({ apiUrl: t.apiUrl, accountSid: t.accountSid, authToken: t.authToken, from: PhoneNumber.make(t.from) }),
+      TwilioMessenger.layer({ apiUrl: t.apiUrl, accountSid: t.accountSid, authToken: t.authToken, from: t.from }),
       twilioWebhook
     )
   }

@@ -1,4 +1,15 @@
+import { PhoneNumber } from "@parley/core"
 import { Config, Duration, Option } from "effect"
+
+/**
+ * A provider's variables go together: all of `required` set, or none of them
+ * (`None`). Only some set is an error naming the missing ones — a typo must not
+ * silently turn a production server into dev mode.
+ */
+const allOrNone = <A>(required: ReadonlyArray<string>, config: Config.Config<A>): Config.Config<Option.Option<A>> =>
+  Config.all(required.map((name) => Config.option(Config.String(name)))).pipe(
+    Config.flatMap((present) => present.every(Option.isNone) ? Config.succeed(Option.none<A>()) : Config.map(config, Option.some))
+  )
 
 /**
  * Everything the server reads from the environment, validated at start: a
@@ -17,17 +28,17 @@ export const serverConfig = Config.all({
   logFormat: Config.Literals(["pretty", "json"], "LOG_FORMAT").pipe(Config.withDefault("pretty" as const)),
   logLevel: Config.Literals(["trace", "debug", "info", "warn", "error", "none"], "LOG_LEVEL").pipe(Config.withDefault("info" as const)),
   publicBaseUrl: Config.option(Config.String("PUBLIC_BASE_URL")),
-  meta: Config.option(Config.all({
+  meta: allOrNone(["META_APP_SECRET", "META_VERIFY_TOKEN", "META_ACCESS_TOKEN", "META_PHONE_NUMBER_ID"], Config.all({
     appSecret: Config.Redacted("META_APP_SECRET"),
     verifyToken: Config.Redacted("META_VERIFY_TOKEN"),
     accessToken: Config.Redacted("META_ACCESS_TOKEN"),
     phoneNumberId: Config.String("META_PHONE_NUMBER_ID"),
     graphUrl: Config.String("META_GRAPH_URL").pipe(Config.withDefault("https://graph.facebook.com/v21.0"))
   })),
-  twilio: Config.option(Config.all({
+  twilio: allOrNone(["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WHATSAPP_FROM"], Config.all({
     accountSid: Config.String("TWILIO_ACCOUNT_SID"),
     authToken: Config.Redacted("TWILIO_AUTH_TOKEN"),
-    from: Config.String("TWILIO_WHATSAPP_FROM"),
+    from: Config.schema(PhoneNumber, "TWILIO_WHATSAPP_FROM"),
     apiUrl: Config.String("TWILIO_API_URL").pipe(Config.withDefault("https://api.twilio.com"))
   }))
 })
