@@ -43,7 +43,13 @@ export class InboundMessage extends Schema.Class<InboundMessage>("@parley/core/I
   profileName: Schema.optionalKey(Schema.String),
   /** When the provider says the user sent it (epoch milliseconds). */
   sentAt: Schema.Int,
-  content: MessageContent
+  content: MessageContent,
+  /**
+   * The provider's id of our message this one answers (Meta's `context.id`,
+   * Twilio's `OriginalRepliedMessageSid`): a tap on a button or a list row
+   * carries the id of the message that showed it, and so the session it belongs to.
+   */
+  replyTo: Schema.optionalKey(Schema.NonEmptyString)
 }) {}
 
 /** A delivery report about a message we sent (not a user message). */

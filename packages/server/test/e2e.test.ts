@@ -156,6 +156,24 @@ describe("bad input gets the right 4xx, a JSON error, and changes nothing", () =
       request: () => { const big = "x".repeat(300 * 1024); return post(big, { "x-hub-signature-256": sign(big) }) }
     },
     {
+      name: "oversized chunked body (no content-length)",
+      status: 413,
+      code: "payload_too_large",
+      request: () => {
+        const chunk = new TextEncoder().encode("x".repeat(64 * 1024))
+        let sent = 0
+        const body = new ReadableStream<Uint8Array>({
+          pull: (controller) => (sent++ < 8 ? controller.enqueue(chunk) : controller.close())
+        })
+        return fetch(`${server.url}/webhooks/whatsapp`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-hub-signature-256": sign("") },
+          body,
+          duplex: "half"
+        } as RequestInit)
+      }
+    },
+    {
       name: "missing signature",
       status: 401,
       code: "bad_signature",

@@ -2,8 +2,8 @@ import { PgClient } from "@effect/sql-pg"
 import { makeMigrator, sessionHealth } from "@parley/adapters-pg"
 import { constantTimeEqual, MetaWebhook, normalizePhone, TwilioWebhook, type Decoded } from "@parley/adapters-whatsapp"
 import { acceptInbound, Directory, Handoff, Inbox, maskPhone, SessionStore } from "@parley/core"
-import { Clock, Context, Effect, Layer, Metric, Option, Redacted, Schema } from "effect"
-import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { ByteSize, Clock, Context, Effect, Layer, Metric, Option, Redacted, Result, Schema } from "effect"
+import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { readFileSync } from "node:fs"
 import { refreshDatabaseGauges } from "../AlertMetrics.ts"
 import { DevSimulator, SimulatedInput } from "../dev/DevSimulator.ts"
@@ -26,15 +26,34 @@ const webhookRequests = Metric.counter("parley_webhook_requests_total", {
 
 const header = (request: HttpServerRequest.HttpServerRequest, name: string) => request.headers[name]
 
-/** The body, within the size limit; `undefined` content-length bodies are measured after reading. */
-const readBody = (request: HttpServerRequest.HttpServerRequest, max: number) =>
+/** Logs a rejected request once, counts it, and answers with the JSON problem. */
+const reject = (provider: string, status: number, code: string, message: string) =>
+  Effect.as(
+    Effect.logWarning("webhook rejected").pipe(Effect.annotateLogs({ event: "webhook.rejected", provider, status, code, reason: message })),
+    problem(status, code, message)
+  )
+
+/**
+ * A webhook's raw bytes (signatures are computed on them), or the 415 / 413 /
+ * 400 answer when the content type, the size or the read is wrong. A declared
+ * `content-length` over the limit is refused before reading anything.
+ */
+const webhookBody = (request: HttpServerRequest.HttpServerRequest, provider: string, contentType: string, maxBytes: number) =>
   Effect.gen(function*() {
-    const declared = Number(header(request, "content-length") ?? "0")
-    if (declared > max) return { _tag: "TooLarge" as const }
-    const buffer = yield* request.arrayBuffer.pipe(Effect.orElseSucceed(() => undefined))
-    if (buffer === undefined) return { _tag: "Unreadable" as const }
-    if (buffer.byteLength > max) return { _tag: "TooLarge" as const }
-    return { _tag: "Body" as const, bytes: new Uint8Array(buffer) }
+    const rejected = (status: number, code: string, message: string) =>
+      Effect.map(reject(provider, status, code, message), (response) => ({ _tag: "Rejected" as const, response }))
+    if (!(header(request, "content-type") ?? "").toLowerCase().startsWith(contentType)) {
+      return yield* rejected(415, "unsupported_media_type", `${provider} webhooks are ${contentType}`)
+    }
+    const tooLarge = rejected(413, "payload_too_large", `bodies are limited to ${maxBytes} bytes`)
+    if (Number(header(request, "content-length") ?? "0") > maxBytes) return yield* tooLarge
+    // A chunked body has no length to check first: the reader stops at the limit instead of buffering it all.
+    const read = yield* request.arrayBuffer.pipe(Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(maxBytes)), Effect.result)
+    if (Result.isSuccess(read)) return { _tag: "Body" as const, bytes: new Uint8Array(read.success) }
+    const reason = read.failure.reason
+    return yield* reason._tag === "RequestParseError" && reason.reason === "BodyTooLarge"
+      ? tooLarge
+      : rejected(400, "unreadable_body", "the body could not be read")
   })
 
 const accept = (provider: string, decoded: Decoded) =>
@@ -55,13 +74,6 @@ const accept = (provider: string, decoded: Decoded) =>
     Effect.as(Effect.logError("inbox unavailable").pipe(Effect.annotateLogs({ event: "webhook.unavailable", error: e.message })), problem(503, "unavailable", "the inbox could not store the message; retry later"))
   ))
 
-/** Logs a rejected request once, counts it, and answers with the JSON problem. */
-const reject = (provider: string, status: number, code: string, message: string) =>
-  Effect.as(
-    Effect.logWarning("webhook rejected").pipe(Effect.annotateLogs({ event: "webhook.rejected", provider, status, code, reason: message })),
-    problem(status, code, message)
-  )
-
 const track = (provider: string) => <E, R>(effect: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
   Effect.tap(effect, (response) => Metric.update(Metric.withAttributes(webhookRequests, { provider, status: String(response.status) }), 1))
 
@@ -77,12 +89,8 @@ const MetaRoute = HttpRouter.add("*", "/webhooks/whatsapp", (request) =>
       )
     }
     if (request.method !== "POST") return yield* reject("meta", 405, "method_not_allowed", "use GET (verification) or POST (events)")
-    if (!(header(request, "content-type") ?? "").toLowerCase().startsWith("application/json")) {
-      return yield* reject("meta", 415, "unsupported_media_type", "Cloud API webhooks are application/json")
-    }
-    const body = yield* readBody(request, settings.maxBodyBytes)
-    if (body._tag === "TooLarge") return yield* reject("meta", 413, "payload_too_large", `bodies are limited to ${settings.maxBodyBytes} bytes`)
-    if (body._tag === "Unreadable") return yield* reject("meta", 400, "unreadable_body", "the body could not be read")
+    const body = yield* webhookBody(request, "meta", "application/json", settings.maxBodyBytes)
+    if (body._tag === "Rejected") return body.response
     return yield* meta.verifyAndDecode(body.bytes, header(request, "x-hub-signature-256")).pipe(
       Effect.flatMap((decoded) => accept("meta", decoded)),
       Effect.catchTags({
@@ -98,12 +106,8 @@ const TwilioRoute = HttpRouter.add("*", "/webhooks/twilio", (request) =>
     if (!settings.twilioEnabled) return yield* reject("twilio", 404, "not_configured", "Twilio is not configured (TWILIO_AUTH_TOKEN)")
     const twilio = yield* TwilioWebhook
     if (request.method !== "POST") return yield* reject("twilio", 405, "method_not_allowed", "use POST")
-    if (!(header(request, "content-type") ?? "").toLowerCase().startsWith("application/x-www-form-urlencoded")) {
-      return yield* reject("twilio", 415, "unsupported_media_type", "Twilio webhooks are application/x-www-form-urlencoded")
-    }
-    const body = yield* readBody(request, settings.maxBodyBytes)
-    if (body._tag === "TooLarge") return yield* reject("twilio", 413, "payload_too_large", `bodies are limited to ${settings.maxBodyBytes} bytes`)
-    if (body._tag === "Unreadable") return yield* reject("twilio", 400, "unreadable_body", "the body could not be read")
+    const body = yield* webhookBody(request, "twilio", "application/x-www-form-urlencoded", settings.maxBodyBytes)
+    if (body._tag === "Rejected") return body.response
     const url = new URL(request.url, "http://localhost")
     return yield* twilio.verifyAndDecode(body.bytes, url.pathname + url.search, header(request, "x-twilio-signature"), yield* Clock.currentTimeMillis).pipe(
       Effect.flatMap((decoded) => accept("twilio", decoded)),
