@@ -8,6 +8,7 @@ import {
   Outbox,
   Reply,
   PhoneNumber,
+  SessionId,
   type Claim,
   type DeadEntry,
   type HandoffRequest,
@@ -163,6 +164,7 @@ export const makePgMessaging = Effect.gen(function*() {
         const replies = turn.replies.map((r): Record<string, unknown> => ({
           reply_id: r.replyId,
           recipient: r.to,
+          session_id: r.sessionId ?? null,
           payload: sql.json(encodeReply(r.reply)),
           available_at: at(turn.at),
           created_at: at(turn.at)
@@ -264,7 +266,16 @@ export const makePgMessaging = Effect.gen(function*() {
             available_at = ${at(retryAt ?? now)}
           WHERE reply_id = ${replyId}`.pipe(Effect.asVoid, orUnavailable("outbox.markFailed")),
 
-    awaitWork: (timeoutMillis) => outboxSignal.wait(Duration.millis(timeoutMillis))
+    awaitWork: (timeoutMillis) => outboxSignal.wait(Duration.millis(timeoutMillis)),
+
+    sessionOfSent: (providerMessageId) =>
+      sql<{ session_id: string | null }>`
+        SELECT session_id::text AS session_id FROM outbox
+        WHERE provider_message_id = ${providerMessageId} AND state = 'sent'
+        LIMIT 1`.pipe(
+        Effect.map((rows) => (rows[0]?.session_id == null ? undefined : SessionId.make(rows[0].session_id))),
+        orUnavailable("outbox.sessionOfSent")
+      )
   })
 
   const handoff = Handoff.of({

@@ -91,7 +91,11 @@ export const makePgSessionStore = Effect.gen(function*() {
         [userId, `${Duration.toMillis(policy.idleTimeout)} milliseconds`, DateTime.toDateUtc(now)]
       ).pipe(
         Effect.flatMap((rows) => decodeOutcomeRow(rows[0])),
-        Effect.map((row): GetOrCreateResult => ({ session: toSession(row), outcome: row.outcome })),
+        Effect.map((row): GetOrCreateResult => ({
+          session: toSession(row),
+          outcome: row.outcome,
+          ...(row.expired_id === null ? {} : { expiredSessionId: SessionId.make(row.expired_id) })
+        })),
         orUnavailable("sessions.getOrCreateActive")
       ),
 

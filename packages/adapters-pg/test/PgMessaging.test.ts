@@ -2,10 +2,13 @@ import { PgClient } from "@effect/sql-pg"
 import { assert, describe, it, layer } from "@effect/vitest"
 import {
   acceptInbound,
+  contextMessages,
   demoSubcontractors,
+  directActions,
   InboundMessage,
   Inbox,
   PhoneNumber,
+  sessionResolutions,
   SessionStore,
   type MessageContent,
   type Reply,
@@ -14,7 +17,7 @@ import {
 import { checkConversations, drainInbox, drainOutbox, failureReport, inboxContract, RecordingMessenger, RecordingMessengerLayer, SlowRuleClassifier } from "@parley/core/testing"
 import { PgAssistant, PgMessageStore, PgMessaging, PgSessionStore, PgWorksite, seedDemo, sessionHealth } from "@parley/adapters-pg"
 import { TestDatabase } from "@parley/adapters-pg/testing"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Metric } from "effect"
 
 inboxContract("postgres", PgMessaging.pipe(Layer.provide(TestDatabase())) as Layer.Layer<Inbox>)
 
@@ -23,40 +26,65 @@ const assistant = Layer.mergeAll(PgAssistant, RecordingMessengerLayer).pipe(Laye
 
 let n = 0
 const karim = demoSubcontractors[0]!
-const say = (content: MessageContent) =>
+/** One message through inbox, workers and outbox; a tap names the reply it answers (`on`), as WhatsApp's `context.id` does. */
+const say = (content: MessageContent, on?: Reply) =>
   Effect.gen(function*() {
     const messenger = yield* RecordingMessenger
-    const before = (yield* messenger.sent).length
-    yield* acceptInbound([new InboundMessage({ provider: "meta", providerMessageId: `wamid.pg${++n}`, from: karim.phone, sentAt: 0, content })])
+    const sent = yield* messenger.sent
+    const replyTo = on === undefined ? undefined : sent.find((s) => s.reply === on)?.providerMessageId
+    yield* acceptInbound([new InboundMessage({
+      provider: "meta",
+      providerMessageId: `wamid.pg${++n}`,
+      from: karim.phone,
+      sentAt: 0,
+      content,
+      ...(replyTo === undefined ? {} : { replyTo })
+    })])
     yield* drainInbox()
     yield* drainOutbox
-    return (yield* messenger.sent).slice(before).map((s) => s.reply)
+    return (yield* messenger.sent).slice(sent.length).map((s) => s.reply)
   })
 const rows = (reply: Reply | undefined) => (reply?._tag === "ListReplyMessage" ? reply.sections.flatMap((s) => s.rows) : [])
+const metric = (m: Metric.Metric<number, Metric.CounterState<number>>, attributes: Record<string, string>) =>
+  Effect.map(Metric.value(Metric.withAttributes(m, attributes)), (s) => s.count)
 
 describe("the seed's manual test on Postgres", () => {
   layer(assistant)((it) => {
-    it.effect("Bonjour → View Sites → Champigny → its tasks: all messages in one active session", () =>
+    it.effect("Bonjour → View Sites → Champigny → its tasks → \"2\": all messages in one active session", () =>
       Effect.gen(function*() {
+        const before = {
+          carried: yield* metric(sessionResolutions, { outcome: "carried" }),
+          hits: yield* metric(directActions, { tool: "list_projects_tool", result: "hit" }),
+          context: (yield* Metric.value(contextMessages)).count
+        }
         const menu = yield* say({ _tag: "Text", body: "Bonjour" })
         assert.strictEqual(menu[0]?._tag, "ButtonsReply")
-        const list = yield* say({ _tag: "ButtonReply", id: "menu_view_sites", title: "Voir mes chantiers" })
+        const list = yield* say({ _tag: "ButtonReply", id: "menu_view_sites", title: "Voir mes chantiers" }, menu[0])
         const champigny = rows(list[0]).find((r) => r.title === "Champigny")!
         assert.isDefined(champigny)
-        const tasks = yield* say({ _tag: "ListReply", id: champigny.id, title: champigny.title })
-        assert.includeMembers(rows(tasks[0]).map((r) => r.title), ["Pose des cloisons R+1", "Réseau électrique lot B"])
+        const tasks = yield* say({ _tag: "ListReply", id: champigny.id, title: champigny.title }, list[0])
+        assert.deepStrictEqual(rows(tasks[0]).map((r) => r.title), ["Pose des cloisons R+1", "Réseau électrique lot B", "Ragréage hall d'entrée"])
+        const detail = yield* say({ _tag: "Text", body: "2" })
+        assert.match(detail[0]?.body ?? "", /Réseau électrique lot B/)
 
         const sql = yield* PgClient.PgClient
         const sessions = yield* sql<{ session_id: string; status: string; n: number }>`
           SELECT m.session_id::text AS session_id, cs.status, count(*)::int AS n
           FROM messages m JOIN conversation_sessions cs ON cs.id = m.session_id
           WHERE m.subcontractor_id = ${karim.id}::uuid GROUP BY 1, 2`
-        assert.deepStrictEqual(sessions.map((s) => [s.status, s.n]), [["active", 6]], "6 messages, ONE active session")
+        assert.deepStrictEqual(sessions.map((s) => [s.status, s.n]), [["active", 8]], "8 messages, ONE active session")
         const stored = yield* sql<{ metadata: { toolOutputs?: Array<{ tool: string }> } }>`
           SELECT metadata FROM messages WHERE direction = 'outbound' AND metadata ? 'toolOutputs' ORDER BY seq`
-        assert.deepStrictEqual(stored.map((m) => m.metadata.toolOutputs?.[0]?.tool), ["list_projects_tool", "list_tasks_tool"])
+        assert.deepStrictEqual(stored.map((m) => m.metadata.toolOutputs?.[0]?.tool), ["list_projects_tool", "list_tasks_tool", "task_detail_tool"])
         assert.deepStrictEqual(yield* Effect.flatMap(sessionHealth, (h) => h.duplicateActiveSessions), [])
         assert.strictEqual((yield* (yield* SessionStore).listByUser(karim.id)).length, 1)
+
+        // The metrics the seed lacked: both taps carried their list's session, the tap on a project hit, contexts were loaded.
+        assert.strictEqual((yield* metric(sessionResolutions, { outcome: "carried" })) - before.carried, 2)
+        assert.strictEqual((yield* metric(directActions, { tool: "list_projects_tool", result: "hit" })) - before.hits, 1)
+        const context = yield* Metric.value(contextMessages)
+        assert.strictEqual(context.count - before.context, 4)
+        assert.isAbove(context.max, 0)
       }))
   })
 })

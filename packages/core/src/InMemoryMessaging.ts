@@ -167,7 +167,10 @@ export const makeInMemoryMessaging = Effect.gen(function*() {
   const outboxService = Outbox.of({
     claimDue: (now, limit, leaseMillis) =>
       Effect.sync(() => {
-        const due = outbox.filter((r) => r.state === "pending" && r.availableAt <= now).slice(0, limit)
+        // Only each recipient's oldest pending reply is a candidate, as in the Postgres outbox.
+        const heads = new Map<string, OutRow>()
+        for (const r of outbox) if (r.state === "pending" && !heads.has(r.entry.to)) heads.set(r.entry.to, r)
+        const due = [...heads.values()].filter((r) => r.availableAt <= now).slice(0, limit)
         for (const r of due) {
           r.availableAt = now + leaseMillis
           r.entry = { ...r.entry, attempts: r.entry.attempts + 1 }
@@ -189,7 +192,9 @@ export const makeInMemoryMessaging = Effect.gen(function*() {
         if (retryAt === undefined) row.state = "dead"
         else row.availableAt = retryAt
       }),
-    awaitWork: (timeoutMillis) => outboxSignal.wait(Duration.millis(timeoutMillis))
+    awaitWork: (timeoutMillis) => outboxSignal.wait(Duration.millis(timeoutMillis)),
+    sessionOfSent: (providerMessageId) =>
+      Effect.sync(() => outbox.find((r) => r.state === "sent" && r.providerMessageId === providerMessageId)?.entry.sessionId)
   })
 
   const messageStore = MessageStore.of({

@@ -48,7 +48,7 @@ export const makeInMemorySessionStore = Effect.sync(() => {
         const session = put(Session.start(newSessionId(), userId, now))
         return expired === undefined
           ? { session, outcome: "created" }
-          : { session, outcome: "expired_then_created", expired }
+          : { session, outcome: "expired_then_created", expiredSessionId: expired.id }
       }),
 
     touch: (id, now) => activeOne(id).pipe(Effect.map((s) => put(s.touched(now)))),

@@ -11,7 +11,7 @@ export interface GetOrCreateResult {
   readonly session: Session
   readonly outcome: GetOrCreateOutcome
   /** The session that was ended with `timeout` to make room, when outcome is `expired_then_created`. */
-  readonly expired?: Session
+  readonly expiredSessionId?: SessionId
 }
 
 export class SessionNotFound extends Schema.TaggedError<SessionNotFound>()("SessionNotFound", {

@@ -8,6 +8,8 @@ export interface OutgoingReply {
   readonly replyId: string
   readonly to: PhoneNumber
   readonly reply: Reply
+  /** The session the reply belongs to (none for a sender we do not know): a tap answering it carries that session. */
+  readonly sessionId?: SessionId | undefined
 }
 
 /**

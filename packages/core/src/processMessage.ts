@@ -4,6 +4,7 @@ import { notRegistered } from "./Copy.ts"
 import type { InboundMessage, MessageContent } from "./InboundMessage.ts"
 import { Directory, type Subcontractor } from "./Worksite.ts"
 import { MessageStore, type NewMessage, type StoredMessage } from "./StoredMessage.ts"
+import { Outbox } from "./Outbox.ts"
 import { PipelineError, type Stage } from "./PipelineError.ts"
 import { contextMessages, pipelineSeconds, stageSeconds, trackSeconds } from "./PipelineMetrics.ts"
 import { maskPhone } from "./PhoneNumber.ts"
@@ -104,7 +105,7 @@ export const buildTurn = (
   return {
     sessionId: session.id,
     messages: [inboundMessage, ...outbound],
-    replies: result.replies.map((r, i) => ({ replyId: replyIdOf(inbound, i), to: inbound.from, reply: r.reply })),
+    replies: result.replies.map((r, i) => ({ replyId: replyIdOf(inbound, i), to: inbound.from, reply: r.reply, sessionId: session.id })),
     escalate: result.escalate === true,
     at
   }
@@ -128,7 +129,11 @@ export const processMessage = Effect.fn("processMessage")(function*(inbound: Inb
       at
     } satisfies Turn
   }
-  const { session } = yield* stage("resolve_session", resolveSession(user.id, Option.none()))
+  const { session } = yield* stage("resolve_session", Effect.gen(function*() {
+    // A tap answers one of our replies: it carries the session that reply was sent in.
+    const carried = inbound.replyTo === undefined ? undefined : yield* (yield* Outbox).sessionOfSent(inbound.replyTo)
+    return yield* resolveSession(user.id, Option.fromUndefinedOr(carried))
+  }))
   const context = { inbound, user, session }
   return yield* Effect.gen(function*() {
     const history: ReadonlyArray<StoredMessage> = yield* loadContext(session)

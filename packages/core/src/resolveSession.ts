@@ -17,20 +17,30 @@ export interface ResolvedSession {
  * The seed's bug was a request calling get-or-create twice and writing to two
  * sessions. Here the caller passes back the session id it already resolved
  * (`carried`); as long as that session is still active for this user it is
- * used as is and nothing is created. Only a request with nothing carried, or
- * whose carried session has ended meanwhile, goes to `getOrCreateActive`.
+ * used as is and nothing is created. A carried session idle past the policy's
+ * timeout is not: it is only active because no message has ended it yet, and
+ * `getOrCreateActive` ends it (`timeout`) exactly as it would for any message.
+ * Only a request with nothing carried, or whose carried session is missing,
+ * ended, another user's or idle, goes to `getOrCreateActive`.
  */
 export const resolveSession = Effect.fn("resolveSession")(function*(
   userId: UserId,
   carried: Option.Option<SessionId> = Option.none()
 ): Effect.fn.Return<ResolvedSession, StoreUnavailable, SessionStore> {
   const store = yield* SessionStore
+  const policy = yield* SessionPolicy
+  const now = yield* DateTime.now
   if (Option.isSome(carried)) {
     const found = yield* store.findById(carried.value).pipe(
       Effect.map(Option.some),
       Effect.catchTag("SessionNotFound", () => Effect.succeedNone)
     )
-    if (Option.isSome(found) && found.value.isActive && found.value.userId === userId) {
+    const unusable = Option.match(found, {
+      onNone: () => "missing",
+      onSome: (s) =>
+        s.userId !== userId ? "other_user" : !s.isActive ? s.status : s.isIdleAt(now, policy.idleTimeout) ? "idle" : undefined
+    })
+    if (unusable === undefined && Option.isSome(found)) {
       yield* countResolution("carried")
       yield* Effect.logInfo("session resolved").pipe(
         Effect.annotateLogs({ event: "session.resolved", outcome: "carried", sessionId: found.value.id })
@@ -39,15 +49,9 @@ export const resolveSession = Effect.fn("resolveSession")(function*(
     }
     yield* Metric.update(carriedSessionFallbacks, 1)
     yield* Effect.logWarning("carried session unusable, resolving again").pipe(
-      Effect.annotateLogs({
-        event: "session.carried_fallback",
-        sessionId: carried.value,
-        reason: Option.isNone(found) ? "missing" : found.value.userId !== userId ? "other_user" : found.value.status
-      })
+      Effect.annotateLogs({ event: "session.carried_fallback", sessionId: carried.value, reason: unusable })
     )
   }
-  const policy = yield* SessionPolicy
-  const now = yield* DateTime.now
   const result = yield* store.getOrCreateActive(userId, now, policy)
   yield* countResolution(result.outcome)
   yield* Effect.logInfo("session resolved").pipe(
@@ -55,7 +59,7 @@ export const resolveSession = Effect.fn("resolveSession")(function*(
       event: "session.resolved",
       outcome: result.outcome,
       sessionId: result.session.id,
-      ...(result.expired ? { expiredSessionId: result.expired.id } : {})
+      ...(result.expiredSessionId === undefined ? {} : { expiredSessionId: result.expiredSessionId })
     })
   )
   return { session: result.session, outcome: result.outcome }

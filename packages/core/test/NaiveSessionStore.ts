@@ -38,7 +38,7 @@ export const NaiveSessionStore: Layer.Layer<SessionStore> = Layer.sync(SessionSt
         const session = save(Session.start(newSessionId(), userId, now))
         return current === undefined
           ? { session, outcome: "created" as const }
-          : { session, outcome: "expired_then_created" as const, expired: current }
+          : { session, outcome: "expired_then_created" as const, expiredSessionId: current.id }
       })
   })
 })

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer, Metric, Option } from "effect"
 import {
   buildTurn,
   decide,
@@ -12,6 +12,7 @@ import {
   RequestContext,
   resolveSession,
   runTool,
+  sessionResolutions,
   type InboundMessage,
   type Process
 } from "@parley/core"
@@ -53,6 +54,11 @@ describe("random conversations through inbox, workers and outbox", () => {
       const details = yield* checkConversations({ numRuns: 150, layer: inMemory, users })
       assert.isFalse(details.failed, failureReport(details))
       assert.strictEqual(details.numRuns, 150)
+      // The runs exercised both ways to a session: taps carrying their reply's session, and fresh resolutions.
+      const resolutions = (outcome: string) => Metric.value(Metric.withAttributes(sessionResolutions, { outcome })).pipe(Effect.map((s) => s.count))
+      assert.isAbove(yield* resolutions("carried"), 0)
+      assert.isAbove(yield* resolutions("expired_then_created"), 0)
+      assert.isAbove(yield* resolutions("reused"), 0)
     }), 120_000)
 
   it.live("find the seed's split session when carrying is disabled", () =>

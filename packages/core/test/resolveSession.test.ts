@@ -62,4 +62,16 @@ describe("resolveSession", () => {
       assert.deepStrictEqual(old.endReason, Option.some("timeout"))
       assert.strictEqual(yield* resolutions("expired_then_created"), 1)
     }).pipe(Effect.provide(InMemorySessionStore)))
+
+  it.effect("a carried session idle past the timeout is not reused: it expires as for any message", () =>
+    Effect.gen(function*() {
+      const first = yield* resolveSession(user)
+      yield* TestClock.adjust("30 minutes")
+      assert.strictEqual((yield* resolveSession(user, Option.some(first.session.id))).outcome, "carried", "exactly at the timeout is not idle")
+      yield* TestClock.adjust("30 minutes")
+      yield* TestClock.adjust("1 millis")
+      const next = yield* resolveSession(user, Option.some(first.session.id))
+      assert.strictEqual(next.outcome, "expired_then_created")
+      assert.notStrictEqual(next.session.id, first.session.id)
+    }).pipe(Effect.provide(InMemorySessionStore)))
 })

@@ -19,16 +19,29 @@ import { drainInbox, drainOutbox, RecordingMessenger, RecordingMessengerLayer } 
 
 const karim = demoSubcontractors[0]!
 let n = 0
-const inbound = (content: MessageContent, from: string = karim.phone) =>
-  new InboundMessage({ provider: "meta", providerMessageId: `wamid.t${++n}`, from: PhoneNumber.make(from), sentAt: 0, content })
+const inbound = (content: MessageContent, from: string = karim.phone, replyTo?: string) =>
+  new InboundMessage({
+    provider: "meta",
+    providerMessageId: `wamid.t${++n}`,
+    from: PhoneNumber.make(from),
+    sentAt: 0,
+    content,
+    ...(replyTo === undefined ? {} : { replyTo })
+  })
 
 const TestLayer = Layer.mergeAll(InMemoryAssistant(), RecordingMessengerLayer)
 
-/** Sends one message through the inbox, the workers and the outbox; returns the replies it produced. */
-const say = (content: MessageContent, from?: string) =>
+/**
+ * Sends one message through the inbox, the workers and the outbox; returns the
+ * replies it produced. A tap names the reply it answers (`on`), as WhatsApp's
+ * `context.id` does.
+ */
+const say = (content: MessageContent, options: { readonly from?: string; readonly on?: Reply | undefined } = {}) =>
   Effect.gen(function*() {
-    const before = (yield* (yield* RecordingMessenger).sent).length
-    yield* acceptInbound([inbound(content, from)])
+    const sent = yield* (yield* RecordingMessenger).sent
+    const before = sent.length
+    const replyTo = options.on === undefined ? undefined : sent.find((s) => s.reply === options.on)?.providerMessageId
+    yield* acceptInbound([inbound(content, options.from, replyTo)])
     yield* drainInbox()
     yield* drainOutbox
     return (yield* (yield* RecordingMessenger).sent).slice(before).map((s) => s.reply)
@@ -54,13 +67,13 @@ describe("the seed's manual test, in memory", () => {
       assert.strictEqual(viewSites?.title, "Voir mes chantiers")
 
       yield* TestClock.adjust("20 seconds")
-      const list = yield* say({ _tag: "ButtonReply", id: viewSites!.id, title: viewSites!.title })
+      const list = yield* say({ _tag: "ButtonReply", id: viewSites!.id, title: viewSites!.title }, { on: menu[0] })
       log(`[tap] ${viewSites!.title}`, list)
       const champigny = rows(list[0]).find((r) => r.title === "Champigny")
       assert.isDefined(champigny, "the list of sites contains Champigny")
 
       yield* TestClock.adjust("15 seconds")
-      const tasks = yield* say({ _tag: "ListReply", id: champigny!.id, title: champigny!.title })
+      const tasks = yield* say({ _tag: "ListReply", id: champigny!.id, title: champigny!.title }, { on: list[0] })
       log(`[tap] ${champigny!.title}`, tasks)
       assert.strictEqual(tasks[0]?._tag, "ListReplyMessage")
       assert.deepStrictEqual(rows(tasks[0]).map((r) => r.title), ["Pose des cloisons R+1", "Réseau électrique lot B", "Ragréage hall d'entrée"])
@@ -80,9 +93,14 @@ describe("the seed's manual test, in memory", () => {
       assert.strictEqual(all.length, 1)
       assert.strictEqual(all[0]?.status, "active")
 
-      // What the seed's logs lacked: a reused session, direct-action hits, a non-empty context.
-      const reused = yield* Metric.value(Metric.withAttributes(sessionResolutions, { outcome: "reused" }))
-      assert.strictEqual(reused.count, 3)
+      // What the seed's logs lacked: each tap carried its list's session, typed text reused it,
+      // direct actions hit, and every stage after the first saw a non-empty context.
+      const resolutions = (outcome: string) => Metric.value(Metric.withAttributes(sessionResolutions, { outcome })).pipe(Effect.map((s) => s.count))
+      assert.deepStrictEqual(
+        [yield* resolutions("created"), yield* resolutions("carried"), yield* resolutions("reused")],
+        [1, 2, 1],
+        "created by Bonjour, carried by the two taps, reused by the typed 2"
+      )
       const hits = yield* Metric.value(Metric.withAttributes(directActions, { tool: "list_projects_tool", result: "hit" }))
       assert.strictEqual(hits.count, 1)
       const context = yield* Metric.value(contextMessages)
@@ -96,7 +114,8 @@ describe("the seed's manual test, in memory", () => {
       const list = yield* say({ _tag: "ButtonReply", id: "menu_view_sites", title: "Voir mes chantiers" })
       const row = rows(list[0])[0]!
       yield* TestClock.adjust("45 minutes")
-      const replies = yield* say({ _tag: "ListReply", id: row.id, title: row.title })
+      // The tap carries its list's session, but that session idled out: it is ended, not revived.
+      const replies = yield* say({ _tag: "ListReply", id: row.id, title: row.title }, { on: list[0] })
       assert.strictEqual(replies.length, 1)
       assert.match(replies[0]!.body, /n'est plus active/)
       assert.strictEqual(replies[0]!._tag, "ButtonsReply")
@@ -106,7 +125,7 @@ describe("the seed's manual test, in memory", () => {
 
   it.effect("an unknown number gets a polite refusal and no session", () =>
     Effect.gen(function*() {
-      const replies = yield* say({ _tag: "Text", body: "Bonjour" }, "+33700000000")
+      const replies = yield* say({ _tag: "Text", body: "Bonjour" }, { from: "+33700000000" })
       assert.match(replies[0]?.body ?? "", /n'est pas enregistré/)
       const { messages } = yield* (yield* InMemoryMessaging).inspect
       assert.strictEqual(messages.length, 0)
@@ -115,13 +134,13 @@ describe("the seed's manual test, in memory", () => {
   it.effect("English users get English; talk to someone escalates and the next message starts a new session", () =>
     Effect.gen(function*() {
       const sarah = demoSubcontractors[1]!
-      const menu = yield* say({ _tag: "Text", body: "Hello" }, sarah.phone)
+      const menu = yield* say({ _tag: "Text", body: "Hello" }, { from: sarah.phone })
       assert.match(menu[0]!.body, /What would you like to do/)
-      const handed = yield* say({ _tag: "ButtonReply", id: "menu_talk", title: "Talk to someone" }, sarah.phone)
+      const handed = yield* say({ _tag: "ButtonReply", id: "menu_talk", title: "Talk to someone" }, { from: sarah.phone, on: menu[0] })
       assert.match(handed[0]!.body, /Someone from the team/)
       const sessions = yield* (yield* SessionStore).listByUser(sarah.id)
       assert.deepStrictEqual(sessions.map((s) => s.status), ["escalated"])
-      yield* say({ _tag: "Text", body: "hi again" }, sarah.phone)
+      yield* say({ _tag: "Text", body: "hi again" }, { from: sarah.phone })
       const after = yield* (yield* SessionStore).listByUser(sarah.id)
       assert.deepStrictEqual(after.map((s) => s.status), ["active", "escalated"])
     }).pipe(Effect.provide(TestLayer)))

@@ -1,7 +1,7 @@
 import { PgClient } from "@effect/sql-pg"
 import { seedDemo } from "@parley/adapters-pg"
 import { createScratchDatabase } from "@parley/adapters-pg/testing"
-import { metaWebhookPayload, startFakeGraphApi, type FakeGraphApi } from "@parley/adapters-whatsapp/testing"
+import { metaWebhookPayload, startFakeGraphApi, type FakeGraphApi, type SentToGraph } from "@parley/adapters-whatsapp/testing"
 import { demoSubcontractors, PhoneNumber } from "@parley/core"
 import { Effect, Redacted } from "effect"
 import { createHmac } from "node:crypto"
@@ -33,7 +33,12 @@ const deliver = (from: PhoneNumber, message: Record<string, unknown>, id = `wami
   return post(body, { "x-hub-signature-256": sign(body) })
 }
 const text = (body: string) => ({ type: "text", text: { body } })
-const tap = (id: string, title: string, kind: "button_reply" | "list_reply") => ({ type: "interactive", interactive: { type: kind, [kind]: { id, title } } })
+/** A tap on a button or row of the message `on` (its wamid comes back as `context.id`, as Meta sends it). */
+const tap = (id: string, title: string, kind: "button_reply" | "list_reply", on: SentToGraph) => ({
+  type: "interactive",
+  interactive: { type: kind, [kind]: { id, title } },
+  context: { from: "15550001234", id: on.wamid }
+})
 const sentTo = (phone: string) => graph.sent().filter((m) => m.payload["to"] === phone.slice(1))
 const waitForReplies = (phone: string, count: number) => eventually(() => (sentTo(phone).length >= count ? sentTo(phone) : undefined), `${count} replies to ${phone}`)
 
@@ -66,13 +71,13 @@ describe("the server end to end: signed webhooks in, replies out through the (fa
     const menuButtons = (menu!.payload["interactive"] as { action: { buttons: Array<{ reply: { id: string; title: string } }> } }).action.buttons
     assert.deepStrictEqual(menuButtons.map((b) => b.reply.title), ["Voir mes chantiers", "Signaler un problème", "Parler à quelqu'un"])
 
-    await deliver(karim.phone, tap(menuButtons[0]!.reply.id, menuButtons[0]!.reply.title, "button_reply"))
+    await deliver(karim.phone, tap(menuButtons[0]!.reply.id, menuButtons[0]!.reply.title, "button_reply", menu!))
     const list = (await waitForReplies(karim.phone, 2))[1]!
     const rows = (list.payload["interactive"] as { action: { sections: Array<{ rows: Array<{ id: string; title: string }> }> } }).action.sections.flatMap((s) => s.rows)
     const champigny = rows.find((r) => r.title === "Champigny")!
     assert.isDefined(champigny)
 
-    await deliver(karim.phone, tap(champigny.id, champigny.title, "list_reply"))
+    await deliver(karim.phone, tap(champigny.id, champigny.title, "list_reply", list))
     const tasks = (await waitForReplies(karim.phone, 3))[2]!
     const taskRows = (tasks.payload["interactive"] as { body: { text: string }; action: { sections: Array<{ rows: Array<{ title: string }> }> } })
     assert.match(taskRows.body.text, /Champigny/)

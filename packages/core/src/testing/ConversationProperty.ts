@@ -14,13 +14,19 @@ import { MessageStore, type StoredMessage } from "../StoredMessage.ts"
 import { defaultWorkerOptions, runWorkers, type Process, type WorkerOptions } from "../Workers.ts"
 import type { Subcontractor } from "../Worksite.ts"
 import { drainOutbox } from "./drain.ts"
-import { RecordingMessenger } from "./RecordingMessenger.ts"
+import { runOutboxSender } from "../OutboxSender.ts"
+import { RecordingMessenger, type SentReply } from "./RecordingMessenger.ts"
 
-/** What a user may send: free text (some of it answers to lists), taps on the menu and on list rows, a photo. */
+/**
+ * What a user may send: free text (some of it answers to lists), taps on the
+ * menu and on list rows, a photo. A tap answers one of the replies the user
+ * was sent that shows the tapped option — `pick` chooses which, the newest or
+ * an older one still on screen (none: a tap from a chat the assistant never saw).
+ */
 export type Utterance =
   | { readonly _tag: "Text"; readonly body: string }
-  | { readonly _tag: "TapMenu" }
-  | { readonly _tag: "TapOption"; readonly k: number }
+  | { readonly _tag: "TapMenu"; readonly pick: number }
+  | { readonly _tag: "TapOption"; readonly k: number; readonly pick: number }
   | { readonly _tag: "Photo" }
 
 export type Step =
@@ -36,8 +42,8 @@ export type Step =
 const utterance: fc.Arbitrary<Utterance> = fc.oneof(
   fc.constantFrom("Bonjour", "voir mes chantiers", "menu", "2", "Champigny", "blabla", "signaler un problème", "parler à quelqu'un")
     .map((body): Utterance => ({ _tag: "Text", body })),
-  fc.constant<Utterance>({ _tag: "TapMenu" }),
-  fc.integer({ min: 1, max: 3 }).map((k): Utterance => ({ _tag: "TapOption", k })),
+  fc.nat({ max: 3 }).map((pick): Utterance => ({ _tag: "TapMenu", pick })),
+  fc.record({ k: fc.integer({ min: 1, max: 3 }), pick: fc.nat({ max: 3 }) }).map(({ k, pick }): Utterance => ({ _tag: "TapOption", k, pick })),
   fc.constant<Utterance>({ _tag: "Photo" })
 )
 
@@ -102,6 +108,18 @@ const contentOf = (u: Utterance): MessageContent => {
   }
 }
 
+/** The provider id of a reply sent to `to` that shows option `id`: the newest when `pick` is 0, older ones otherwise. */
+const answered = (sent: ReadonlyArray<SentReply>, to: string, id: string, pick: number): string | undefined => {
+  const showing = sent.filter((s) =>
+    s.to === to && (
+      s.reply._tag === "ButtonsReply"
+        ? s.reply.buttons.some((b) => b.id === id)
+        : s.reply._tag === "ListReplyMessage" && s.reply.sections.some((section) => section.rows.some((r) => r.id === id))
+    )
+  )
+  return showing.length === 0 ? undefined : showing[Math.max(0, showing.length - 1 - pick)]!.providerMessageId
+}
+
 const expiredBodies: ReadonlySet<string> = new Set([copy.fr.expired, copy.en.expired])
 
 /**
@@ -146,6 +164,10 @@ export const runConversation = Effect.fnUntraced(function*(steps: ReadonlyArray<
 
   const startWorkers = Effect.forkChild(runWorkers(workerOptions, process))
   let workers = yield* startWorkers
+  // The outbox sender runs alongside, as in the server, so taps answer replies already sent.
+  // `Kill` spares it: an interrupted send is redelivered by design (at least once, deduplicated
+  // by the messenger on the reply id), and the recording messenger counts every send.
+  const sender = yield* Effect.forkChild(runOutboxSender())
 
   const checkOneActive = (when: string) =>
     Effect.forEach(options.users, (user, u) =>
@@ -157,12 +179,18 @@ export const runConversation = Effect.fnUntraced(function*(steps: ReadonlyArray<
   for (const [index, step] of steps.entries()) {
     switch (step._tag) {
       case "Deliver": {
+        const from = options.users[step.user]!.phone
+        const content = contentOf(step.utterance)
+        const replyTo = "pick" in step.utterance && (content._tag === "ButtonReply" || content._tag === "ListReply")
+          ? answered(yield* messenger.sent, from, content.id, step.utterance.pick)
+          : undefined
         const message = new InboundMessage({
           provider: "meta",
           providerMessageId: `wamid.${runId}.${nextId++}`,
-          from: options.users[step.user]!.phone,
+          from,
           sentAt: index,
-          content: contentOf(step.utterance)
+          content,
+          ...(replyTo === undefined ? {} : { replyTo })
         })
         delivered.push(message)
         yield* acceptInbound([message])
@@ -206,6 +234,7 @@ export const runConversation = Effect.fnUntraced(function*(steps: ReadonlyArray<
     yield* settle(options.settleMillis ?? 0)
   }
   yield* Fiber.interrupt(workers)
+  yield* Fiber.interrupt(sender)
   yield* drainOutbox
   yield* checkOneActive("at the end")
 

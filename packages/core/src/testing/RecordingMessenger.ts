@@ -7,6 +7,8 @@ export interface SentReply {
   readonly to: PhoneNumber
   readonly reply: Reply
   readonly replyId: string
+  /** The id the "provider" gave the sent message: a tap answering it carries it as `replyTo`. */
+  readonly providerMessageId: string
 }
 
 /** A `Messenger` that keeps what it was asked to send; `failNext` makes the next sends fail like a provider would. */
@@ -17,6 +19,8 @@ export class RecordingMessenger extends Context.Service<RecordingMessenger, {
 
 export const RecordingMessengerLayer: Layer.Layer<Messenger | RecordingMessenger> = Layer.effectContext(
   Effect.sync(() => {
+    // Unique across instances: stores shared by several test runs look replies up by this id.
+    const instance = crypto.randomUUID().slice(0, 8)
     const sent: Array<SentReply> = []
     const failures: Array<SendFailed> = []
     return Context.make(Messenger, Messenger.of({
@@ -24,8 +28,9 @@ export const RecordingMessengerLayer: Layer.Layer<Messenger | RecordingMessenger
         Effect.suspend((): Effect.Effect<Sent, SendFailed> => {
           const failure = failures.shift()
           if (failure !== undefined) return Effect.fail(failure)
-          sent.push({ to, reply, replyId })
-          return Effect.succeed({ providerMessageId: `wamid.recorded.${sent.length}` })
+          const providerMessageId = `wamid.recorded.${instance}.${sent.length + 1}`
+          sent.push({ to, reply, replyId, providerMessageId })
+          return Effect.succeed({ providerMessageId })
         }),
       markAsRead: () => Effect.void
     })).pipe(Context.add(RecordingMessenger, RecordingMessenger.of({

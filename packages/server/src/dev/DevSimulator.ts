@@ -7,6 +7,8 @@ export interface CapturedReply {
   readonly seq: number
   readonly to: string
   readonly payload: Record<string, unknown>
+  /** The id the fake Graph API gave the message: a tap on it sends it back as `context.id`. */
+  readonly wamid: string
   readonly at: number
 }
 
@@ -16,9 +18,14 @@ export const SimulatedInput = Schema.Struct({
   kind: Schema.Literals(["text", "button", "list"]),
   text: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(4096))),
   id: Schema.optionalKey(Schema.String),
-  title: Schema.optionalKey(Schema.String)
+  title: Schema.optionalKey(Schema.String),
+  /** The wamid of the reply a tap answers. */
+  replyTo: Schema.optionalKey(Schema.NonEmptyString)
 })
 export type SimulatedInput = typeof SimulatedInput.Type
+
+/** The business number the simulated user writes to (`display_phone_number` in the payloads). */
+const simulatorBusinessNumber = "15550001234"
 
 /**
  * Dev mode without WhatsApp: the real Cloud API messenger talks to an
@@ -40,7 +47,7 @@ export class DevSimulator extends Context.Service<DevSimulator, {
       const appSecret = Redacted.make(crypto.randomUUID())
       const verifyToken = Redacted.make(crypto.randomUUID())
       const captured: Array<CapturedReply> = []
-      graph.onMessage((m) => captured.push({ seq: captured.length + 1, to: String(m.payload["to"]), payload: m.payload, at: Date.now() }))
+      graph.onMessage((m) => captured.push({ seq: captured.length + 1, to: String(m.payload["to"]), payload: m.payload, wamid: m.wamid, at: Date.now() }))
       let counter = 0
       return DevSimulator.of({
         appSecret,
@@ -54,11 +61,12 @@ export class DevSimulator extends Context.Service<DevSimulator, {
               : input.kind === "button"
               ? { type: "interactive", interactive: { type: "button_reply", button_reply: { id: input.id ?? "", title: input.title ?? "" } } }
               : { type: "interactive", interactive: { type: "list_reply", list_reply: { id: input.id ?? "", title: input.title ?? "" } } }
+            const context = input.replyTo === undefined ? {} : { context: { from: simulatorBusinessNumber, id: input.replyTo } }
             const body = new TextEncoder().encode(JSON.stringify(metaWebhookPayload({
               from: phone,
               id: `wamid.sim.${Date.now()}.${++counter}`,
               profileName: "Simulator",
-              message
+              message: { ...message, ...context }
             })))
             const response = await fetch(webhookUrl, {
               method: "POST",
