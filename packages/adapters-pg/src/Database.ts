@@ -1,5 +1,5 @@
 import { PgClient } from "@effect/sql-pg"
-import { Config, Layer } from "effect"
+import { Config } from "effect"
 
 /** The connection string: `DATABASE_URL`, kept `Redacted` so it never reaches a log line. */
 export const databaseUrlConfig = Config.Redacted("DATABASE_URL")
@@ -11,6 +11,3 @@ export const PgClientFromEnv = PgClient.layerConfig({
   url: databaseUrlConfig,
   maxConnections: poolSizeConfig
 })
-
-export const pgClient = (url: Parameters<typeof PgClient.layer>[0]["url"], maxConnections = 10): Layer.Layer<PgClient.PgClient, unknown> =>
-  PgClient.layer({ url, maxConnections })

@@ -61,7 +61,7 @@ export const ServerLayer = (config: ServerConfig) =>
       selfUrl,
       twilioEnabled: Option.isSome(config.twilio)
     }))
-    const policy = Layer.succeed(SessionPolicy, { idleTimeout: config.idleTimeout })
+    const policy = Layer.succeed(SessionPolicy, config.sessionPolicy)
     const background = Layer.mergeAll(
       WorkersLayer({ concurrency: config.workers, lease: Duration.seconds(60), idlePoll: Duration.seconds(5), retry: defaultRetryPolicy }),
       OutboxSenderLayer()

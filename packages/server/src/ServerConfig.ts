@@ -1,5 +1,6 @@
-import { PhoneNumber } from "@parley/core"
-import { Config, Duration, Option } from "effect"
+import { databaseUrlConfig, poolSizeConfig } from "@parley/adapters-pg"
+import { PhoneNumber, sessionPolicyConfig } from "@parley/core"
+import { Config, Option } from "effect"
 
 /**
  * A provider's variables go together: all of `required` set, or none of them
@@ -18,11 +19,11 @@ const allOrNone = <A>(required: ReadonlyArray<string>, config: Config.Config<A>)
 export const serverConfig = Config.all({
   port: Config.Port("PORT").pipe(Config.withDefault(3000)),
   host: Config.String("HOST").pipe(Config.withDefault("127.0.0.1")),
-  databaseUrl: Config.option(Config.Redacted("DATABASE_URL")),
+  databaseUrl: Config.option(databaseUrlConfig),
   dataDir: Config.String("DATA_DIR").pipe(Config.withDefault(".data")),
-  poolSize: Config.Int("DATABASE_POOL_SIZE").pipe(Config.withDefault(10)),
+  poolSize: poolSizeConfig,
   workers: Config.Int("WORKER_COUNT").pipe(Config.withDefault(4)),
-  idleTimeout: Config.Duration("SESSION_IDLE_TIMEOUT").pipe(Config.withDefault(Duration.minutes(30))),
+  sessionPolicy: sessionPolicyConfig,
   maxBodyBytes: Config.Int("MAX_BODY_BYTES").pipe(Config.withDefault(256 * 1024)),
   adminToken: Config.option(Config.Redacted("ADMIN_TOKEN")),
   logFormat: Config.Literals(["pretty", "json"], "LOG_FORMAT").pipe(Config.withDefault("pretty" as const)),
