@@ -8,6 +8,7 @@ import { createServer } from "node:http"
 import { primeAlertCounters } from "./AlertMetrics.ts"
 import { migrateOnStart, pgClientLayer, resolveDatabase } from "./Database.ts"
 import { DevSimulator } from "./dev/DevSimulator.ts"
+import { accessLog } from "./http/AccessLog.ts"
 import { CoreRoutes, DevRoutes, ServerSettings } from "./http/Routes.ts"
 import { isDevMode, type ServerConfig } from "./ServerConfig.ts"
 
@@ -68,7 +69,9 @@ export const ServerLayer = (config: ServerConfig) =>
     )
     const assemble = <E, R>(routes: Layer.Layer<never, E, R>) =>
       Layer.mergeAll(
-        HttpRouter.serve(routes).pipe(Layer.provide(NodeHttpServer.layer(createServer, { port: config.port, host: config.host }))),
+        HttpRouter.serve(routes, { disableLogger: true, middleware: accessLog }).pipe(
+          Layer.provide(NodeHttpServer.layer(createServer, { port: config.port, host: config.host }))
+        ),
         background,
         started
       ).pipe(

@@ -213,6 +213,20 @@ describe("bad input gets the right 4xx, a JSON error, and changes nothing", () =
   })
 })
 
+describe("logs", () => {
+  it("no log line carries a full phone number, even for a phone in the admin API's path", async () => {
+    await fetch(`${server.url}/admin/users/${encodeURIComponent(karim.phone)}/sessions`, { headers: { authorization: `Bearer ${adminToken}` } })
+    const output = server.output()
+    assert.include(output, `"http.url":"/admin/users/+33•••••••78/sessions"`)
+    for (const phone of [karim.phone, sarah.phone, lucie.phone]) {
+      const digits = phone.slice(1)
+      assert.notInclude(output, digits, `${phone} appears in the logs`)
+    }
+    assert.notInclude(output, appSecret)
+    assert.notInclude(output, adminToken)
+  })
+})
+
 describe("graceful shutdown", () => {
   it("SIGTERM: the server stops accepting, closes its pool and exits 0", async () => {
     const connections = () =>
