@@ -2,7 +2,7 @@ import { Messenger, SendFailed, type PhoneNumber, type Reply, type SendFailureRe
 import { Config, Effect, Layer, Redacted, Result, Schema } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
 import { toWaId } from "./normalizePhone.ts"
-import { fitReply } from "./ReplyLimits.ts"
+import { cloudApiLimits, fitReply } from "./ReplyLimits.ts"
 
 export interface CloudApiConfig {
   /** e.g. https://graph.facebook.com/v21.0 — a local fake in tests and dev mode. */
@@ -11,7 +11,7 @@ export interface CloudApiConfig {
   readonly accessToken: Redacted.Redacted<string>
 }
 
-/** The Cloud API's JSON for one reply (already within limits). */
+/** The Cloud API's JSON for one reply (already fitted by `fitReply` with `cloudApiLimits`). */
 export const cloudApiPayload = (to: PhoneNumber, reply: Reply): Record<string, unknown> => {
   const base = { messaging_product: "whatsapp", recipient_type: "individual", to: toWaId(to) }
   const extras = (r: { readonly header?: string; readonly footer?: string }) => ({
@@ -42,8 +42,9 @@ export const cloudApiPayload = (to: PhoneNumber, reply: Reply): Record<string, u
           body: { text: reply.body },
           action: {
             button: reply.button,
+            // A lone section may go untitled (`fitReply` refuses that with several); Meta refuses an empty title.
             sections: reply.sections.map((s) => ({
-              title: s.title,
+              ...(s.title.trim() === "" ? {} : { title: s.title }),
               rows: s.rows.map((r) => ({ id: r.id, title: r.title, ...(r.description === undefined ? {} : { description: r.description }) }))
             }))
           }
@@ -115,7 +116,7 @@ export const makeCloudApiMessenger = (config: CloudApiConfig) =>
         Effect.gen(function*() {
           const already = recentlySent.get(replyId)
           if (already !== undefined) return already
-          const fitted = fitReply(reply)
+          const fitted = fitReply(reply, cloudApiLimits)
           if (Result.isFailure(fitted)) {
             return yield* new SendFailed({ reason: "invalid_reply", retryable: false, message: fitted.failure.reason })
           }

@@ -1,7 +1,13 @@
 import type { DeliveryStatus, InboundMessage } from "@parley/core"
+import type { SkippedItem } from "./SkippedItem.ts"
 
-/** What a webhook delivery contained: user messages for the inbox, delivery reports for the logs. */
+/**
+ * What a webhook delivery contained: user messages for the inbox, delivery
+ * reports and skipped items for the logs. Items are read one by one, so an
+ * unreadable one is `skipped` and never holds up the others.
+ */
 export interface Decoded {
   readonly messages: ReadonlyArray<InboundMessage>
   readonly statuses: ReadonlyArray<DeliveryStatus>
+  readonly skipped: ReadonlyArray<SkippedItem>
 }

@@ -1,7 +1,8 @@
-import { Messenger, PhoneNumber, SendFailed, type Reply, type SendFailureReason, type Sent } from "@parley/core"
+import { Messenger, PhoneNumber, SendFailed, type SendFailureReason, type Sent } from "@parley/core"
 import { Config, Effect, Layer, Redacted, Result, Schema } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
-import { fitReply } from "./ReplyLimits.ts"
+import { fitReply, twilioLimits } from "./ReplyLimits.ts"
+import { twilioBody } from "./TwilioBody.ts"
 
 export interface TwilioConfig {
   /** https://api.twilio.com — a local fake in tests. */
@@ -10,29 +11,6 @@ export interface TwilioConfig {
   readonly authToken: Redacted.Redacted<string>
   /** The WhatsApp sender, E.164. */
   readonly from: PhoneNumber
-}
-
-/**
- * Without a Content template, WhatsApp interactive messages cannot be sent
- * through Twilio's Messages API as free-form messages, so buttons and lists
- * degrade to numbered text options. The assistant understands "2" and the
- * option's label typed back, so the conversation still works.
- */
-export const twilioBody = (reply: Reply): string => {
-  switch (reply._tag) {
-    case "TextReply":
-      return reply.body
-    case "ButtonsReply":
-      return [reply.header, reply.body, "", ...reply.buttons.map((b, i) => `${i + 1}. ${b.title}`), reply.footer].filter((l) => l !== undefined).join("\n")
-    case "ListReplyMessage":
-      return [
-        reply.header,
-        reply.body,
-        "",
-        ...reply.sections.flatMap((s) => s.rows).map((r, i) => `${i + 1}. ${r.title}${r.description ? ` — ${r.description}` : ""}`),
-        reply.footer
-      ].filter((l) => l !== undefined).join("\n")
-  }
 }
 
 const TwilioError = Schema.Struct({ code: Schema.optionalKey(Schema.Finite), message: Schema.String })
@@ -60,7 +38,11 @@ export const twilioFailure = (status: number, body: unknown): SendFailed => {
   })
 }
 
-/** `Messenger` over Twilio's Messages API (`POST /2010-04-01/Accounts/{Sid}/Messages.json`). */
+/**
+ * `Messenger` over Twilio's Messages API (`POST /2010-04-01/Accounts/{Sid}/Messages.json`).
+ * Replies are fitted to `twilioLimits` (a `Body` of at most 1600 characters,
+ * buttons and lists as numbered text) before any request.
+ */
 export const makeTwilioMessenger = (config: TwilioConfig) =>
   Effect.gen(function*() {
     const http = yield* HttpClient.HttpClient
@@ -88,7 +70,7 @@ export const makeTwilioMessenger = (config: TwilioConfig) =>
     return Messenger.of({
       send: (to, reply) =>
         Effect.gen(function*() {
-          const fitted = fitReply(reply)
+          const fitted = fitReply(reply, twilioLimits)
           if (Result.isFailure(fitted)) return yield* new SendFailed({ reason: "invalid_reply", retryable: false, message: fitted.failure.reason })
           let sent: Sent | undefined
           for (const part of fitted.success) sent = yield* send(to, twilioBody(part))

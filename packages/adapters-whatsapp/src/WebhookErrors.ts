@@ -1,6 +1,7 @@
 import { Schema } from "effect"
 
 export const WebhookProvider = Schema.Literals(["meta", "twilio"])
+export type WebhookProvider = typeof WebhookProvider.Type
 
 /** The request is not from the provider: missing, malformed or wrong signature. The server answers 401 and stores nothing. */
 export class SignatureError extends Schema.TaggedError<SignatureError>()("SignatureError", {

@@ -90,6 +90,58 @@ describe("Cloud API messenger against the fake Graph API over real HTTP", () => 
         assert.strictEqual(fake.requests().length, before)
       }))
 
+    it.effect("button titles that collide once cut are sent with both ends kept, so the Cloud API sees unique titles", () =>
+      Effect.gen(function*() {
+        const fake = yield* Graph
+        const before = fake.sent().length
+        yield* (yield* Messenger).send(to, {
+          _tag: "ButtonsReply",
+          body: "Quel lot ?",
+          buttons: [{ id: "lot_a", title: "Réseau électrique lot A" }, { id: "lot_b", title: "Réseau électrique lot B" }]
+        }, crypto.randomUUID())
+        const [sent] = fake.sent().slice(before)
+        const buttons = (sent!.payload["interactive"] as { action: { buttons: ReadonlyArray<{ reply: { id: string; title: string } }> } }).action.buttons
+        assert.deepStrictEqual(buttons.map((b) => [b.reply.id, b.reply.title]), [["lot_a", "Réseau éle…que lot A"], ["lot_b", "Réseau éle…que lot B"]])
+      }))
+
+    it.effect("a lone untitled list section is sent without a title; untitled sections among several are refused before any request", () =>
+      Effect.gen(function*() {
+        const fake = yield* Graph
+        const messenger = yield* Messenger
+        const list = (sections: ReadonlyArray<{ title: string; rows: ReadonlyArray<{ id: string; title: string }> }>): Reply => ({
+          _tag: "ListReplyMessage",
+          body: "Vos chantiers",
+          button: "Choisir",
+          sections
+        })
+        const before = fake.sent().length
+        yield* messenger.send(to, list([{ title: "", rows: [{ id: "option_1", title: "Champigny" }] }]), crypto.randomUUID())
+        const [sent] = fake.sent().slice(before)
+        assert.deepStrictEqual((sent!.payload["interactive"] as { action: unknown }).action, { button: "Choisir", sections: [{ rows: [{ id: "option_1", title: "Champigny" }] }] })
+
+        const requests = fake.requests().length
+        const error = yield* Effect.flip(messenger.send(to, list([
+          { title: "En cours", rows: [{ id: "option_1", title: "Champigny" }] },
+          { title: "", rows: [{ id: "option_2", title: "Montreuil" }] }
+        ]), crypto.randomUUID()))
+        assert.deepStrictEqual([error.reason, error.retryable], ["invalid_reply", false])
+        assert.match(error.message, /several sections needs a title/)
+        assert.strictEqual(fake.requests().length, requests)
+      }))
+
+    it.effect("equal button titles are refused before any request", () =>
+      Effect.gen(function*() {
+        const fake = yield* Graph
+        const requests = fake.requests().length
+        const error = yield* Effect.flip((yield* Messenger).send(to, {
+          _tag: "ButtonsReply",
+          body: "Confirmer ?",
+          buttons: [{ id: "yes", title: "Oui" }, { id: "yes_too", title: "oui" }]
+        }, crypto.randomUUID()))
+        assert.deepStrictEqual([error.reason, error.retryable], ["invalid_reply", false])
+        assert.strictEqual(fake.requests().length, requests)
+      }))
+
     it.effect.each([
       [graphError(429, 130429, "Rate limit hit"), "rate_limited", true],
       [graphError(400, 131047, "Re-engagement message"), "window_closed", false],
@@ -135,6 +187,39 @@ describe("Twilio messenger against the fake Twilio API over real HTTP", () => {
         const form = new URLSearchParams(request.body)
         assert.deepStrictEqual([form.get("From"), form.get("To")], ["whatsapp:+14155238886", "whatsapp:+33612345678"])
         assert.strictEqual(form.get("Body"), "Chantiers\nVos chantiers (2)\n\n1. Champigny — 12 rue de Bernaü\n2. Montreuil")
+      }))
+
+    it.effect("a text over 1600 characters goes out as several Bodies of at most 1600 (Twilio's limit, not the Cloud API's 4096)", () =>
+      Effect.gen(function*() {
+        const fake = yield* Twilio
+        const before = fake.requests().length
+        const body = "mot ".repeat(750).trim()
+        yield* (yield* Messenger).send(to, { _tag: "TextReply", body }, "r-long")
+        const bodies = fake.requests().slice(before).map((r) => new URLSearchParams(r.body).get("Body")!)
+        assert.deepStrictEqual(bodies.map((b) => [...b].length), [1599, 1399])
+        assert.strictEqual(bodies.join(" "), body)
+      }))
+
+    it.effect("a long list degrades to one Body of at most 1600 characters, every option whole", () =>
+      Effect.gen(function*() {
+        const fake = yield* Twilio
+        const before = fake.requests().length
+        const rows = Array.from({ length: 10 }, (_, i) => ({ id: `site_${i}`, title: `Chantier numéro ${i + 1}`, description: "d".repeat(72) }))
+        yield* (yield* Messenger).send(to, {
+          _tag: "ListReplyMessage",
+          header: "Chantiers",
+          body: "Vos chantiers : ".repeat(80),
+          button: "Choisir",
+          footer: "Répondez par un numéro",
+          sections: [{ title: "En cours", rows }]
+        }, "r-list")
+        const requests = fake.requests().slice(before)
+        assert.strictEqual(requests.length, 1)
+        const body = new URLSearchParams(requests[0]!.body).get("Body")!
+        assert.isAtMost([...body].length, 1600)
+        assert.isAbove([...body].length, 1500, "the body gets the room the options leave")
+        rows.forEach((r, i) => assert.include(body, `${i + 1}. ${r.title} — ${r.description}`))
+        assert.isTrue(body.endsWith("\nRépondez par un numéro"))
       }))
 
     it.effect.each([

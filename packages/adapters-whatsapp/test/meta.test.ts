@@ -1,9 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
+import { PhoneNumber } from "@parley/core"
 import { Effect, Redacted } from "effect"
 import { createHmac } from "node:crypto"
 import { readFileSync } from "node:fs"
 import * as fc from "fast-check"
-import { MetaWebhook, metaSignature } from "@parley/adapters-whatsapp"
+import { MetaWebhook, metaSignature, SkippedItem, skipped as skippedItem } from "@parley/adapters-whatsapp"
+import { metaWebhookPayload } from "@parley/adapters-whatsapp/testing"
 
 const secret = "meta-app-secret-for-tests"
 const webhook = MetaWebhook.make({ appSecret: Redacted.make(secret), verifyToken: Redacted.make("verify-me") })
@@ -23,20 +25,25 @@ describe("Meta Cloud API webhook: decoding every fixture", () => {
       assert.deepStrictEqual(m.content, { _tag: "Text", body: "Bonjour" })
     }))
 
+  // `replyTo` is the `context.id` Meta sends with a tap on our buttons and rows and with a quoted reply.
   it.effect.each([
-    ["meta-button-reply", { _tag: "ButtonReply", id: "menu_view_sites", title: "Voir mes chantiers" }],
-    ["meta-list-reply", { _tag: "ListReply", id: "option_1", title: "Champigny", description: "12 rue de Bernaü" }],
-    ["meta-template-button", { _tag: "ButtonReply", id: "menu_talk", title: "Parler à quelqu'un" }],
-    ["meta-image", { _tag: "Media", kind: "image", ref: "1479537139650973", mimeType: "image/jpeg", caption: "fuite au R+2" }],
-    ["meta-document", { _tag: "Media", kind: "document", ref: "2479537139650973", mimeType: "application/pdf", caption: "le plan", filename: "plan.pdf" }],
-    ["meta-audio", { _tag: "Media", kind: "audio", ref: "3479537139650973", mimeType: "audio/ogg; codecs=opus" }],
-    ["meta-video", { _tag: "Media", kind: "video", ref: "4479537139650973", mimeType: "video/mp4" }],
-    ["meta-location", { _tag: "Location", latitude: 48.8167, longitude: 2.5167, name: "Chantier", address: "Champigny-sur-Marne" }],
-    ["meta-unsupported", { _tag: "Unsupported", type: "reaction" }]
-  ] as const)("%s", ([name, content]) =>
+    ["meta-button-reply", { _tag: "ButtonReply", id: "menu_view_sites", title: "Voir mes chantiers" }, "wamid.prev"],
+    ["meta-list-reply", { _tag: "ListReply", id: "option_1", title: "Champigny", description: "12 rue de Bernaü" }, "wamid.prevlist"],
+    ["meta-template-button", { _tag: "ButtonReply", id: "menu_talk", title: "Parler à quelqu'un" }, "wamid.prevtpl"],
+    ["meta-quoted-reply", { _tag: "Text", body: "oui, celui-là" }, "wamid.ourQuestion"],
+    ["meta-image", { _tag: "Media", kind: "image", ref: "1479537139650973", mimeType: "image/jpeg", caption: "fuite au R+2" }, undefined],
+    ["meta-document", { _tag: "Media", kind: "document", ref: "2479537139650973", mimeType: "application/pdf", caption: "le plan", filename: "plan.pdf" }, undefined],
+    ["meta-audio", { _tag: "Media", kind: "audio", ref: "3479537139650973", mimeType: "audio/ogg; codecs=opus" }, undefined],
+    ["meta-video", { _tag: "Media", kind: "video", ref: "4479537139650973", mimeType: "video/mp4" }, undefined],
+    ["meta-location", { _tag: "Location", latitude: 48.8167, longitude: 2.5167, name: "Chantier", address: "Champigny-sur-Marne" }, undefined],
+    ["meta-unsupported", { _tag: "Unsupported", type: "reaction" }, undefined]
+  ] as const)("%s", ([name, content, replyTo]) =>
     Effect.gen(function*() {
-      const { messages } = yield* decode(name)
+      const { messages, skipped } = yield* decode(name)
       assert.deepStrictEqual(messages.map((m) => m.content), [content])
+      assert.deepStrictEqual(messages.map((m) => m.replyTo), [replyTo])
+      assert.strictEqual("replyTo" in messages[0]!, replyTo !== undefined, "no replyTo key without a context id")
+      assert.deepStrictEqual(skipped, [])
     }))
 
   it.effect("statuses are reported, not treated as user messages", () =>
@@ -58,11 +65,75 @@ describe("Meta Cloud API webhook: decoding every fixture", () => {
       ])
     }))
 
-  it.effect("a signed body that is not a Cloud API payload is a typed decode error", () =>
+  it.effect("one bad item is skipped with its reason; the rest of the delivery goes through", () =>
     Effect.gen(function*() {
-      for (const body of ['{"object":"page","entry":[]}', "not json", '{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messages":[{"from":"abc","id":"x","timestamp":"1","type":"text","text":{"body":"hi"}}]}}]}]}']) {
-        const bytes = new TextEncoder().encode(body)
-        const error = yield* Effect.flip(webhook.verifyAndDecode(bytes, sign(bytes)))
+      const { messages, statuses, skipped } = yield* decode("meta-mixed-batch")
+      assert.deepStrictEqual(messages.map((m) => [m.providerMessageId, m.from, m.profileName]), [
+        ["wamid.ok1", "+33612345678", "Karim"],
+        ["wamid.fwd", "+33612345678", "Karim"],
+        ["wamid.ok2", "+447700900123", "Sarah"]
+      ])
+      assert.isFalse("replyTo" in messages[1]!, "a forwarded message's context has no id: no replyTo")
+      assert.deepStrictEqual(statuses.map((s) => [s.providerMessageId, s.status, s.error?.code]), [
+        ["wamid.out1", "delivered", undefined],
+        ["wamid.out4", "failed", "131047"]
+      ])
+      assert.deepStrictEqual(skipped.map((s) => [s instanceof SkippedItem, s.provider, s.item, s.id]), [
+        [true, "meta", "message", "wamid.badsender"],
+        [true, "meta", "message", "wamid.badtime"],
+        [true, "meta", "message", undefined],
+        [true, "meta", "status", "wamid.out2"],
+        [true, "meta", "status", "wamid.out3"],
+        [true, "meta", "status", "wamid.out5"],
+        [true, "meta", "entry", "broken-entry"],
+        [true, "meta", "change", undefined]
+      ])
+      assert.notInclude(skipped.map((s) => s.reason).join(" "), "abc", "phone fields are named, never echoed into logs")
+      assert.match(skipped[0]!.reason, /the sender \(from\) is not a phone number/)
+      assert.match(skipped[1]!.reason, /timestamp "1e20" is not a Unix time/)
+      assert.match(skipped[2]!.reason, /not a Cloud API message/)
+      assert.match(skipped[3]!.reason, /status "deleted" is not one of sent, delivered, read, failed/)
+      assert.match(skipped[4]!.reason, /the recipient \(recipient_id\) is not a phone number/)
+    }))
+
+  it.effect("a timestamp that is no Unix time in seconds is skipped, never read as 0 nor a defect", () =>
+    Effect.gen(function*() {
+      for (const timestamp of ["", " ", "1e20", "-1", "1.5", "0x10", "99999999999999999999"]) {
+        const bytes = new TextEncoder().encode(JSON.stringify(metaWebhookPayload({
+          from: PhoneNumber.make("+33612345678"),
+          id: "wamid.t",
+          message: { type: "text", text: { body: "hi" }, timestamp }
+        })))
+        const { messages, skipped } = yield* webhook.verifyAndDecode(bytes, sign(bytes))
+        assert.deepStrictEqual([messages.length, skipped.map((s) => s.item)], [0, ["message"]], timestamp)
+      }
+    }))
+
+  it.effect("a skipped item's reason never carries a full phone number (it is logged)", () =>
+    Effect.gen(function*() {
+      const bytes = new TextEncoder().encode(JSON.stringify(metaWebhookPayload({
+        from: PhoneNumber.make("+33612345678"),
+        id: "wamid.n",
+        message: { type: "text", text: { body: "hi" }, from: 33612345678 }
+      })))
+      const { skipped } = yield* webhook.verifyAndDecode(bytes, sign(bytes))
+      assert.deepStrictEqual(skipped.map((s) => [s.item, s.id]), [["message", "wamid.n"]])
+      assert.notInclude(skipped[0]!.reason, "33612345678")
+      // Whatever a reason quotes, a run of digits long enough to be a number is masked.
+      assert.strictEqual(skippedItem("meta", "message", "got +33612345678 and 447700900123").reason, "got +33•••••••78 and +44••••••••23")
+    }))
+
+  it.effect("only a body that is no WhatsApp Business webhook at all is a typed decode error", () =>
+    Effect.gen(function*() {
+      for (const body of [
+        new TextEncoder().encode('{"object":"page","entry":[]}'),
+        new TextEncoder().encode("not json"),
+        new TextEncoder().encode('{"object":"whatsapp_business_account"}'),
+        new TextEncoder().encode('{"object":"whatsapp_business_account","entry":{}}'),
+        new TextEncoder().encode("[]"),
+        Uint8Array.from([0x7b, 0xff, 0xfe, 0x7d])
+      ]) {
+        const error = yield* Effect.flip(webhook.verifyAndDecode(body, sign(body)))
         assert.strictEqual(error._tag, "WebhookDecodeError")
       }
     }))
@@ -109,28 +180,150 @@ describe("Meta verification handshake", () => {
 
 const fuzzRuns = 400
 
+// Payload-shaped values reach every branch of the decoder: a well-formed item of every kind Meta sends,
+// then up to two of its fields replaced by something odd (a junk value or a plausible wrong one).
+const junk = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constant(undefined))
+const phoneish = fc.oneof(fc.stringMatching(/^[1-9]\d{7,12}$/), fc.constantFrom("", "abc", "+33612345678", "0033612345678", "33 6 12 34 56 78", "1"), fc.string(), junk)
+const timestampish = fc.oneof(
+  fc.integer({ min: 0, max: 2_000_000_000 }).map(String),
+  fc.constantFrom("", " ", "1e20", "-1", "1.5", "0x10", "99999999999999999999", "NaN", "Infinity"),
+  fc.string(),
+  junk
+)
+const idish = fc.oneof(fc.string({ minLength: 1 }).map((s) => `wamid.${s}`), fc.constant(""), fc.string(), junk)
+const context = fc.oneof(
+  fc.record({ from: phoneish, id: idish, forwarded: fc.boolean(), frequently_forwarded: fc.boolean(), referred_product: junk }, { requiredKeys: [] }),
+  junk
+)
+const mediaObject = fc.record({ id: fc.string(), mime_type: fc.string(), caption: fc.string(), filename: fc.string(), sha256: fc.string(), voice: fc.boolean() }, { requiredKeys: ["id"] })
+const messageContent = fc.oneof(
+  fc.record({ type: fc.constant("text"), text: fc.record({ body: fc.string() }) }),
+  fc.record({ type: fc.constant("interactive"), interactive: fc.record({ type: fc.constant("button_reply"), button_reply: fc.record({ id: fc.string(), title: fc.string() }) }) }),
+  fc.record({
+    type: fc.constant("interactive"),
+    interactive: fc.record({ type: fc.constant("list_reply"), list_reply: fc.record({ id: fc.string(), title: fc.string(), description: fc.string() }, { requiredKeys: ["id", "title"] }) })
+  }),
+  fc.record({ type: fc.constant("interactive"), interactive: fc.record({ type: fc.constantFrom("nfm_reply", "weird"), nfm_reply: junk }) }),
+  fc.record({ type: fc.constant("button"), button: fc.record({ payload: fc.string(), text: fc.string() }) }),
+  fc.constantFrom("image", "document", "audio", "video", "sticker").chain((kind) => mediaObject.map((m) => ({ type: kind, [kind]: m }))),
+  fc.record({ type: fc.constant("location"), location: fc.record({ latitude: fc.double({ noNaN: true, noDefaultInfinity: true }), longitude: fc.double({ noNaN: true, noDefaultInfinity: true }), name: fc.string(), address: fc.string() }, { requiredKeys: ["latitude", "longitude"] }) }),
+  fc.record({ type: fc.constantFrom("reaction", "order", "system", "unsupported", "contacts", "ephemeral"), errors: junk, reaction: junk }),
+  fc.record({ type: fc.string() })
+)
+/** Replaces up to two fields of an otherwise well-formed item. */
+const mutated = <T extends Record<string, unknown>>(item: fc.Arbitrary<T>, odd: Record<string, fc.Arbitrary<unknown>>) =>
+  fc.tuple(item, fc.array(fc.constantFrom(...Object.keys(odd)), { maxLength: 2 })).chain(([base, keys]) =>
+    fc.tuple(...keys.map((key) => odd[key]!)).map((values) => {
+      const copy: Record<string, unknown> = { ...base }
+      keys.forEach((key, i) => (copy[key] = values[i]))
+      return copy
+    })
+  )
+const metaMessage = mutated(
+  fc.tuple(fc.stringMatching(/^[1-9]\d{7,12}$/), fc.string({ minLength: 1 }), fc.integer({ min: 0, max: 2_000_000_000 }), fc.option(context, { nil: undefined }), messageContent)
+    .map(([from, id, timestamp, ctx, content]) => ({ from, id: `wamid.${id}`, timestamp: String(timestamp), ...(ctx === undefined ? {} : { context: ctx }), ...content })),
+  {
+    from: phoneish,
+    id: idish,
+    timestamp: timestampish,
+    type: fc.oneof(fc.constantFrom("text", "interactive", "button", "image", "location", "sticker"), junk),
+    context,
+    text: junk,
+    interactive: fc.oneof(fc.record({ type: fc.string(), button_reply: junk, list_reply: junk }, { requiredKeys: [] }), junk),
+    button: junk,
+    image: fc.oneof(mediaObject, junk),
+    document: junk,
+    location: fc.oneof(fc.record({ latitude: fc.oneof(fc.double(), junk), longitude: fc.double() }), junk)
+  }
+)
+const metaStatus = mutated(
+  fc.record({
+    id: fc.string({ minLength: 1 }).map((s) => `wamid.${s}`),
+    status: fc.constantFrom("sent", "delivered", "read", "failed"),
+    timestamp: fc.integer({ min: 0, max: 2_000_000_000 }).map(String),
+    recipient_id: fc.stringMatching(/^[1-9]\d{7,12}$/),
+    errors: fc.array(fc.record({ code: fc.oneof(fc.integer(), fc.string()), title: fc.string(), message: fc.string(), error_data: fc.record({ details: fc.string() }) }, { requiredKeys: ["code"] }), { maxLength: 2 }),
+    conversation: junk,
+    pricing: junk
+  }, { requiredKeys: ["id", "status", "timestamp", "recipient_id"] }),
+  {
+    id: idish,
+    status: fc.oneof(fc.constantFrom("deleted", "warning", "played", "SENT", ""), fc.string(), junk),
+    timestamp: timestampish,
+    recipient_id: phoneish,
+    errors: fc.oneof(fc.array(junk, { maxLength: 2 }), junk)
+  }
+)
+const change = fc.record({
+  field: fc.constantFrom("messages", "messages", "message_template_status_update"),
+  value: fc.record({
+    messaging_product: fc.constant("whatsapp"),
+    contacts: fc.array(fc.oneof(fc.record({ wa_id: phoneish, profile: fc.oneof(fc.record({ name: fc.string() }), junk) }, { requiredKeys: [] }), junk), { maxLength: 2 }),
+    messages: fc.array(metaMessage, { maxLength: 4 }),
+    statuses: fc.array(metaStatus, { maxLength: 4 })
+  }, { requiredKeys: ["messages", "statuses"] })
+})
+/** Well-formed down to the items, so every item can be accounted for. */
+const wellFormed = fc.record({
+  object: fc.constant("whatsapp_business_account"),
+  entry: fc.array(fc.record({ id: fc.string(), changes: fc.array(change, { maxLength: 3 }) }), { maxLength: 3 })
+})
+type WellFormed = typeof wellFormed extends fc.Arbitrary<infer T> ? T : never
+const itemsIn = (payload: WellFormed) =>
+  payload.entry.flatMap((e) => e.changes).filter((c) => c.field === "messages").reduce((n, c) => n + c.value.messages.length + c.value.statuses.length, 0)
+
+const decodeExit = (bytes: Uint8Array) => Effect.runPromiseExit(webhook.verifyAndDecode(bytes, sign(bytes)))
+/** The property: a value, or a typed `WebhookDecodeError` — never a defect, never another error. */
+const valueOrTypedError = async (bytes: Uint8Array) => {
+  const exit = await decodeExit(bytes)
+  if (exit._tag === "Success") return exit.value
+  const error = exit.cause.reasons.find((r) => r._tag === "Fail")
+  if (error === undefined) throw new Error(`a defect for ${Buffer.from(bytes).toString("hex").slice(0, 400)}`)
+  if (error.error._tag !== "WebhookDecodeError") throw new Error(`unexpected ${error.error._tag}`)
+  return undefined
+}
+const utf8 = (value: unknown) => new TextEncoder().encode(JSON.stringify(value))
+
 describe("Meta decoder fuzz", () => {
-  it.effect(`arbitrary signed JSON never crashes: a value or a typed error (${fuzzRuns} runs)`, () =>
+  it.effect(`payload-shaped deliveries (every message type, statuses, contexts, junk fields): every item is a message, a status or a skipped item (${fuzzRuns} runs)`, () =>
+    Effect.promise(() =>
+      fc.assert(
+        fc.asyncProperty(wellFormed, async (payload) => {
+          const decoded = await valueOrTypedError(utf8(payload))
+          if (decoded === undefined) throw new Error("a well-formed envelope must decode")
+          const { messages, statuses, skipped } = decoded
+          if (messages.length + statuses.length + skipped.length !== itemsIn(payload)) throw new Error("an item was lost or counted twice")
+          if (!skipped.every((s) => s.item === "message" || s.item === "status")) throw new Error("well-formed entries and changes were skipped")
+          if (!skipped.every((s) => s.reason.length > 0)) throw new Error("a skipped item without a reason")
+        }),
+        { numRuns: fuzzRuns }
+      )
+    ))
+
+  it.effect(`anything else — arbitrary JSON, broken layers, non-JSON and non-UTF-8 bytes — is a value or a typed error (${fuzzRuns} runs)`, () =>
     Effect.promise(() =>
       fc.assert(
         fc.asyncProperty(
           fc.oneof(
-            fc.json(),
-            // Payload-shaped values reach deeper into the decoder.
+            fc.jsonValue().map(utf8),
             fc.record({
-              object: fc.constantFrom("whatsapp_business_account", "page"),
-              entry: fc.array(fc.record({ id: fc.string(), changes: fc.array(fc.record({ field: fc.constantFrom("messages", "x"), value: fc.record({ messages: fc.array(fc.record({ from: fc.oneof(fc.string(), fc.stringMatching(/^[1-9]\d{7,12}$/)), id: fc.string(), timestamp: fc.oneof(fc.string(), fc.nat().map(String)), type: fc.constantFrom("text", "interactive", "image", "location", "button", "weird"), text: fc.record({ body: fc.string() }) }, { requiredKeys: ["from", "id", "timestamp", "type"] })) }) })) }))
-            }).map((v) => JSON.stringify(v))
+              object: fc.oneof(fc.constant("whatsapp_business_account"), junk),
+              entry: fc.oneof(fc.array(fc.oneof(fc.record({ id: junk, changes: fc.oneof(fc.array(fc.oneof(change, junk), { maxLength: 2 }), junk) }, { requiredKeys: [] }), junk), { maxLength: 3 }), junk)
+            }, { requiredKeys: [] }).map(utf8),
+            fc.string().map((s) => new TextEncoder().encode(s)),
+            fc.uint8Array({ maxLength: 300 }),
+            // A valid delivery with one byte that breaks UTF-8 or JSON somewhere in it.
+            fc.tuple(wellFormed, fc.nat(), fc.constantFrom(0xff, 0xfe, 0xc3, 0x80, 0xed, 0x00, 0x22)).map(([payload, at, byte]) => {
+              const bytes = utf8(payload)
+              const copy = new Uint8Array(bytes.length + 1)
+              const i = at % (bytes.length + 1)
+              copy.set(bytes.subarray(0, i), 0)
+              copy[i] = byte
+              copy.set(bytes.subarray(i), i + 1)
+              return copy
+            })
           ),
-          async (json) => {
-            const bytes = new TextEncoder().encode(json)
-            const exit = await Effect.runPromiseExit(webhook.verifyAndDecode(bytes, sign(bytes)))
-            if (exit._tag === "Failure") {
-              const error = exit.cause.reasons.find((r) => r._tag === "Fail")
-              if (error === undefined) throw new Error(`a defect for ${json}`)
-              if (error.error._tag !== "WebhookDecodeError") throw new Error(`unexpected ${error.error._tag}`)
-            }
-          }
+          async (bytes) => void (await valueOrTypedError(bytes))
         ),
         { numRuns: fuzzRuns }
       )

@@ -53,13 +53,70 @@ describe("Twilio webhook: decoding every fixture", () => {
     }))
 
   it.effect.each([
-    ["twilio-button", { _tag: "ButtonReply", id: "menu_view_sites", title: "Voir mes chantiers" }],
-    ["twilio-media", { _tag: "Media", kind: "image", ref: "https://api.twilio.com/2010-04-01/Accounts/ACxxx/Messages/SM3/Media/ME1", mimeType: "image/jpeg", caption: "fuite" }],
-    ["twilio-location", { _tag: "Location", latitude: 48.8167, longitude: 2.5167, name: "Chantier", address: "Champigny-sur-Marne" }]
-  ] as const)("%s", ([name, content]) =>
+    ["twilio-button", { _tag: "ButtonReply", id: "menu_view_sites", title: "Voir mes chantiers" }, "SMb7d2c3e4f5a6b7c8d9e0f1a2b3c4d5e6"],
+    ["twilio-media", { _tag: "Media", kind: "image", ref: "https://api.twilio.com/2010-04-01/Accounts/ACxxx/Messages/SM3/Media/ME1", mimeType: "image/jpeg", caption: "fuite" }, undefined],
+    ["twilio-location", { _tag: "Location", latitude: 48.8167, longitude: 2.5167, name: "Chantier", address: "Champigny-sur-Marne" }, undefined]
+  ] as const)("%s", ([name, content, replyTo]) =>
     Effect.gen(function*() {
-      const { messages } = yield* decode(name)
+      const { messages, skipped } = yield* decode(name)
       assert.deepStrictEqual(messages.map((m) => m.content), [content])
+      // OriginalRepliedMessageSid: the SM… of our message the user answered.
+      assert.deepStrictEqual(messages.map((m) => m.replyTo), [replyTo])
+      assert.deepStrictEqual(skipped, [])
+    }))
+
+  it.effect("every media item is kept: one message each, the first with the MessageSid and the caption", () =>
+    Effect.gen(function*() {
+      const { messages, skipped } = yield* decode("twilio-media-multi")
+      const media = "https://api.twilio.com/2010-04-01/Accounts/ACxxx/Messages/SM6/Media"
+      assert.deepStrictEqual(messages.map((m) => [m.providerMessageId, m.from, m.profileName, m.content]), [
+        ["SM6", "+33612345678", "Karim", { _tag: "Media", kind: "image", ref: `${media}/ME0`, mimeType: "image/jpeg", caption: "les photos du R+2" }],
+        ["SM6#1", "+33612345678", "Karim", { _tag: "Media", kind: "document", ref: `${media}/ME1`, mimeType: "application/pdf" }],
+        ["SM6#2", "+33612345678", "Karim", { _tag: "Media", kind: "video", ref: `${media}/ME2`, mimeType: "video/mp4" }]
+      ])
+      assert.deepStrictEqual(skipped, [])
+    }))
+
+  const form = (fields: Record<string, string>) => {
+    const body = Buffer.from(new URLSearchParams(fields).toString())
+    return webhook.verifyAndDecode(body, path, sign(body), 5_000)
+  }
+  const base = { MessageSid: "SM7", From: "whatsapp:+33612345678", To: "whatsapp:+14155238886" }
+
+  it.effect("a missing media URL is skipped alone; NumMedia is not trusted past Twilio's 10", () =>
+    Effect.gen(function*() {
+      const gap = yield* form({ ...base, NumMedia: "3", MediaUrl0: "https://m/0", MediaUrl2: "https://m/2", Body: "vu" })
+      assert.deepStrictEqual(gap.messages.map((m) => [m.providerMessageId, m.content._tag === "Media" ? [m.content.ref, m.content.caption] : m.content]), [
+        ["SM7", ["https://m/0", "vu"]],
+        ["SM7#2", ["https://m/2", undefined]]
+      ])
+      assert.deepStrictEqual(gap.skipped.map((s) => [s.provider, s.item, s.id]), [["twilio", "media", "SM7#1"]])
+
+      const many = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`MediaUrl${i}`, `https://m/${i}`]))
+      const huge = yield* form({ ...base, NumMedia: "999999", ...many })
+      assert.strictEqual(huge.messages.length, 10)
+      assert.deepStrictEqual(huge.skipped.map((s) => s.item), ["media"])
+
+      const none = yield* form({ ...base, NumMedia: "1", Body: "la photo n'est pas passée" })
+      assert.deepStrictEqual(none.messages.map((m) => [m.providerMessageId, m.content]), [["SM7", { _tag: "Text", body: "la photo n'est pas passée" }]])
+      assert.deepStrictEqual(none.skipped.map((s) => [s.item, s.id]), [["media", "SM7#0"]])
+    }))
+
+  it.effect("an unreadable item is skipped with its reason; only a form without a MessageSid is a decode error", () =>
+    Effect.gen(function*() {
+      for (const [fields, item, reason] of [
+        [{ ...base, From: "whatsapp:abc", Body: "hi" }, "message", /From is not a WhatsApp phone number/],
+        [{ ...base, NumMedia: "deux", Body: "hi" }, "message", /NumMedia "deux" is not a count/],
+        [{ ...base, Latitude: "north", Longitude: "2.5" }, "message", /are not coordinates/],
+        [{ ...base, Latitude: "91", Longitude: "2.5" }, "message", /are not coordinates/],
+        [{ MessageSid: "SM8", MessageStatus: "delivered", To: "nobody" }, "status", /To is not a phone number/]
+      ] as const) {
+        const { messages, statuses, skipped } = yield* form(fields)
+        assert.deepStrictEqual([messages.length, statuses.length, skipped.map((s) => s.item)], [0, 0, [item]])
+        assert.match(skipped[0]!.reason, reason)
+      }
+      const error = yield* Effect.flip(form({ From: "whatsapp:+33612345678", Body: "hi" }))
+      assert.strictEqual(error._tag, "WebhookDecodeError")
     }))
 
   it.effect("a status callback is a delivery status, not a message", () =>
@@ -78,13 +135,20 @@ describe("Twilio decoder fuzz", () => {
       fc.assert(
         fc.asyncProperty(
           fc.dictionary(
-            fc.oneof(fc.constantFrom("From", "Body", "MessageSid", "NumMedia", "MediaUrl0", "MediaContentType0", "ButtonPayload", "Latitude", "Longitude", "MessageStatus", "To"), fc.string()),
-            fc.oneof(fc.string(), fc.constantFrom("whatsapp:+33612345678", "3", "-1", "NaN", "received", "failed"))
+            fc.oneof(
+              fc.constantFrom("From", "Body", "MessageSid", "NumMedia", "MediaUrl0", "MediaUrl1", "MediaUrl2", "MediaUrl9", "MediaContentType0", "MediaContentType1", "ButtonPayload", "ButtonText", "Latitude", "Longitude", "Label", "MessageStatus", "To", "ErrorCode", "OriginalRepliedMessageSid", "ProfileName"),
+              fc.string()
+            ),
+            fc.oneof(fc.string(), fc.constantFrom("whatsapp:+33612345678", "0", "1", "3", "10", "11", "999999", "1e3", "-1", "NaN", "48.8", "-200", "received", "failed", "undelivered", "queued"))
           ),
           async (fields) => {
             const body = Buffer.from(new URLSearchParams(fields).toString())
             const exit = await Effect.runPromiseExit(webhook.verifyAndDecode(body, path, sign(body), 0))
-            if (exit._tag === "Failure") {
+            if (exit._tag === "Success") {
+              const ids = exit.value.messages.map((m) => m.providerMessageId)
+              if (new Set(ids).size !== ids.length) throw new Error(`two messages share an id for ${body}`)
+              if (exit.value.messages.length > 10) throw new Error(`more than 10 messages for ${body}`)
+            } else {
               const error = exit.cause.reasons.find((r) => r._tag === "Fail")
               if (error === undefined) throw new Error(`a defect for ${body}`)
               if (error.error._tag !== "WebhookDecodeError") throw new Error(`unexpected ${error.error._tag}`)

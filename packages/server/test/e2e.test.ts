@@ -112,12 +112,26 @@ describe("the server end to end: signed webhooks in, replies out through the (fa
     assert.strictEqual(sentTo(sarah.phone).length, 10, "exactly one reply per message")
   })
 
+  it("a delivery with one unreadable item: the readable message is accepted and answered, the other skipped", async () => {
+    const payload = metaWebhookPayload({ from: sarah.phone, id: "wamid.mixed.good", message: text("menu") })
+    const messages = payload.entry[0]!.changes[0]!.value.messages
+    messages.push({ ...messages[0]!, from: "not-a-phone", id: "wamid.mixed.bad" })
+    const body = JSON.stringify(payload)
+    const before = sentTo(sarah.phone).length
+    const response = await post(body, { "x-hub-signature-256": sign(body) })
+    assert.strictEqual(response.status, 200)
+    assert.deepInclude(await response.json(), { accepted: 1, skipped: 1 })
+    await waitForReplies(sarah.phone, before + 1)
+  })
+
   it("the metrics endpoint exposes the pipeline's metrics in Prometheus format", async () => {
     const body = await (await fetch(`${server.url}/metrics`)).text()
     for (const metric of ["parley_session_resolutions_total", "parley_direct_actions_total", "parley_context_messages_bucket", "parley_inbox_total", "parley_outbox_total", "parley_stage_seconds_bucket"]) {
       assert.include(body, metric)
     }
     assert.match(body, /parley_direct_actions_total\{tool="list_projects_tool",result="hit"\} [1-9]/)
+    // The seed's taps carried their list's session (Meta's context.id → the reply's session).
+    assert.match(body, /parley_session_resolutions_total\{outcome="carried"\} [1-9]/)
     assert.match(body, /parley_inbox_total\{event="duplicate"\} (\d+)/)
   })
 

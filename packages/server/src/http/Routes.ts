@@ -24,6 +24,12 @@ const webhookRequests = Metric.counter("parley_webhook_requests_total", {
   incremental: true
 })
 
+/** Items of a delivery that were not messages or statuses we could read; the rest of the delivery is accepted. */
+const webhookSkipped = Metric.counter("parley_webhook_skipped_total", {
+  description: "Items of accepted webhook deliveries that could not be decoded, by provider and item kind",
+  incremental: true
+})
+
 const header = (request: HttpServerRequest.HttpServerRequest, name: string) => request.headers[name]
 
 /** Logs a rejected request once, counts it, and answers with the JSON problem. */
@@ -68,7 +74,22 @@ const accept = (provider: string, decoded: Decoded) =>
         ...(s.error ? { errorCode: s.error.code } : {})
       }))
     }
-    return HttpServerResponse.jsonUnsafe({ accepted: result.accepted, duplicates: result.duplicates, statuses: decoded.statuses.length })
+    for (const item of decoded.skipped) {
+      yield* Metric.update(Metric.withAttributes(webhookSkipped, { provider, item: item.item }), 1)
+      yield* Effect.logWarning("webhook item skipped").pipe(Effect.annotateLogs({
+        event: "webhook.skipped",
+        provider,
+        item: item.item,
+        reason: item.reason,
+        ...(item.id === undefined ? {} : { providerMessageId: item.id })
+      }))
+    }
+    return HttpServerResponse.jsonUnsafe({
+      accepted: result.accepted,
+      duplicates: result.duplicates,
+      statuses: decoded.statuses.length,
+      skipped: decoded.skipped.length
+    })
   }).pipe(Effect.catchTag("StoreUnavailable", (e) =>
     // Not accepted, so the provider must retry: a 503 makes Meta and Twilio redeliver.
     Effect.as(Effect.logError("inbox unavailable").pipe(Effect.annotateLogs({ event: "webhook.unavailable", error: e.message })), problem(503, "unavailable", "the inbox could not store the message; retry later"))
