@@ -1,0 +1,213 @@
+// The baseline of `npm run bench:e2e`: the statements the pipeline issues for
+// one message, in the pipeline's order, from a plain loop — no HTTP, no
+// webhook decoding, no workers or wake-ups, no Graph API call, no logging.
+// The SQL text is copied from the adapters (PgMessaging, PgWorksite,
+// PgSessionStore, PgMessageStore) so both sides pay for the same plans; keep
+// it in step with them.
+import { PgClient } from "@effect/sql-pg"
+import { Effect } from "effect"
+
+const inboxChannel = "parley_inbox"
+const outboxChannel = "parley_outbox"
+const lease = 60_000
+const outboxLease = 30_000
+const idleTimeout = `${30 * 60 * 1000} milliseconds`
+const contextSize = 20
+const sessionColumns = "id::text AS id, subcontractor_id::text AS subcontractor_id, status, created_at, last_message_at, ended_at, end_reason"
+const messageColumns =
+  "id::text AS id, session_id::text AS session_id, subcontractor_id::text AS subcontractor_id, direction, content, provider_message_id, metadata, created_at"
+
+/** Texts whose reply needs the projects query (the classifier's view_sites words). */
+export const listsProjects = (text: string) => text === "chantiers"
+
+// Replies of the same shape and size as the assistant's menu and project list.
+const menuReply = {
+  _tag: "ButtonsReply",
+  body: "Bonjour Bench ! Que voulez-vous faire ?",
+  buttons: [
+    { id: "menu_view_sites", title: "Voir mes chantiers" },
+    { id: "menu_report_problem", title: "Signaler un problème" },
+    { id: "menu_talk", title: "Parler à quelqu'un" }
+  ]
+}
+const listReply = (projects: ReadonlyArray<{ id: string; name: string; address: string | null }>) => {
+  const rows = projects.map((p, i) => ({ id: `option_${i + 1}`, title: p.name, description: p.address ?? undefined }))
+  return {
+    reply: { _tag: "ListReplyMessage", body: `Vous avez ${projects.length} chantiers.`, button: "Voir", sections: [{ title: "Voir mes chantiers", rows }] },
+    toolOutput: {
+      tool: "list_projects_tool",
+      options: Object.fromEntries(projects.map((p, i) => [`option_${i + 1}`, { kind: "project", id: p.id, label: p.name }]))
+    }
+  }
+}
+
+interface InboxRow {
+  readonly id: string
+  readonly payload: { readonly from: string; readonly providerMessageId: string; readonly content: { readonly body?: string } }
+  readonly lease_token: string
+}
+
+const at = (millis: number) => new Date(millis)
+
+/**
+ * One message through the pipeline's statements: accept (insert + notify),
+ * claim, identify, resolve the session, load context, the tool's query when
+ * the text asks for projects, complete (one transaction), claim the reply and
+ * mark it sent. Returns how many replies were marked sent (0 when the claim
+ * found nothing, e.g. the only candidate was another sender's later message).
+ */
+export const oneMessage = (phone: string, providerMessageId: string, text: string) =>
+  Effect.gen(function*() {
+    const sql = yield* PgClient.PgClient
+    const acceptedAt = Date.now()
+    const inbound = { provider: "meta", providerMessageId, from: phone, profileName: "Demo", sentAt: acceptedAt, content: { _tag: "Text", body: text } }
+    const inserted = yield* sql<{ id: string }>`
+          INSERT INTO inbox ${sql.insert([{
+      provider: "meta",
+      provider_message_id: providerMessageId,
+      sender: phone,
+      payload: sql.json(inbound),
+      available_at: at(acceptedAt),
+      accepted_at: at(acceptedAt)
+    }])}
+          ON CONFLICT (provider, provider_message_id) DO NOTHING
+          RETURNING id`
+    if (inserted.length > 0) yield* sql`SELECT pg_notify(${inboxChannel}, '')`
+
+    const now = Date.now()
+    const claimed = yield* sql<InboxRow>`
+          WITH candidate AS (
+            SELECT i.id FROM inbox i
+            WHERE i.state = 'pending'
+              AND i.available_at <= ${at(now)}
+              AND (i.lease_until IS NULL OR i.lease_until < ${at(now)})
+              AND NOT EXISTS (
+                SELECT 1 FROM inbox o WHERE o.sender = i.sender AND o.state = 'pending' AND o.id < i.id
+              )
+            ORDER BY i.id
+            LIMIT 1
+            FOR UPDATE SKIP LOCKED
+          )
+          UPDATE inbox SET
+            lease_token = gen_random_uuid(),
+            lease_until = ${at(now + lease)},
+            attempts = inbox.attempts + 1
+          FROM candidate WHERE inbox.id = candidate.id
+          RETURNING inbox.id::text AS id, inbox.payload, inbox.attempts, inbox.accepted_at, inbox.lease_token::text AS lease_token, inbox.lease_until`
+    const entry = claimed[0]
+    if (entry === undefined) return 0
+    const body = entry.payload.content.body ?? ""
+
+    const [user] = yield* sql<{ id: string }>`SELECT id::text AS id, phone, display_name, locale FROM subcontractors WHERE phone = ${entry.payload.from}`
+    if (user === undefined) return yield* Effect.die(new Error(`bench user ${entry.payload.from} is not seeded`))
+    const [session] = yield* sql.unsafe<{ id: string }>(
+      `SELECT ${sessionColumns}, outcome, expired_id::text AS expired_id
+         FROM parley_get_or_create_session($1::uuid, $2::interval, $3::timestamptz)`,
+      [user.id, idleTimeout, new Date()]
+    )
+    yield* sql.unsafe(`SELECT ${messageColumns} FROM messages WHERE session_id = $1::uuid ORDER BY seq DESC LIMIT $2`, [session!.id, contextSize])
+    const tool = listsProjects(body)
+      ? listReply(yield* sql<{ id: string; name: string; address: string | null }>`SELECT p.id::text AS id, p.name, p.address FROM projects p
+          JOIN project_assignments a ON a.project_id = p.id
+          WHERE a.subcontractor_id = ${user.id}::uuid ORDER BY p.name`)
+      : { reply: menuReply, toolOutput: undefined }
+
+    const turnAt = Date.now()
+    const replyId = `meta:${entry.payload.providerMessageId}:0`
+    yield* Effect.gen(function*() {
+      const retired = yield* sql`
+          UPDATE inbox SET state = 'done', completed_at = ${at(turnAt)}, lease_token = NULL, lease_until = NULL
+          WHERE id = ${entry.id} AND lease_token = ${entry.lease_token} AND state = 'pending'
+          RETURNING id`
+      if (retired.length === 0) return yield* Effect.die(new Error("lease lost in the SQL-only loop"))
+      yield* sql`INSERT INTO messages ${sql.insert([
+        {
+          session_id: session!.id,
+          subcontractor_id: user.id,
+          direction: "inbound",
+          content: body,
+          provider_message_id: entry.payload.providerMessageId,
+          metadata: sql.json({ intent: listsProjects(body) ? "view_sites" : "greeting" }),
+          created_at: at(turnAt)
+        },
+        {
+          session_id: session!.id,
+          subcontractor_id: user.id,
+          direction: "outbound",
+          content: tool.reply.body,
+          provider_message_id: null,
+          metadata: sql.json(tool.toolOutput === undefined ? { reply: tool.reply } : { reply: tool.reply, toolOutputs: [tool.toolOutput] }),
+          created_at: at(turnAt + 1)
+        }
+      ])}`
+      yield* sql`UPDATE conversation_sessions SET last_message_at = GREATEST(last_message_at, ${at(turnAt)})
+                  WHERE id = ${session!.id} AND status = 'active'`
+      yield* sql`INSERT INTO outbox ${sql.insert([{
+        reply_id: replyId,
+        recipient: entry.payload.from,
+        session_id: session!.id,
+        payload: sql.json(tool.reply),
+        available_at: at(turnAt),
+        created_at: at(turnAt)
+      }])} ON CONFLICT (reply_id) DO NOTHING`
+      yield* sql`SELECT pg_notify(${outboxChannel}, '')`
+    }).pipe(sql.withTransaction)
+
+    // The sender claims in batches of up to 20; one loop per message claims
+    // what is due now, which is this reply or one of the other loops'.
+    const sendNow = Date.now()
+    const due = yield* sql<{ reply_id: string }>`
+          WITH due AS (
+            SELECT o.reply_id FROM outbox o
+            WHERE o.state = 'pending' AND o.available_at <= ${at(sendNow)}
+              AND NOT EXISTS (
+                SELECT 1 FROM outbox p WHERE p.recipient = o.recipient AND p.state = 'pending' AND p.seq < o.seq
+              )
+            ORDER BY o.seq
+            LIMIT ${1}
+            FOR UPDATE SKIP LOCKED
+          )
+          UPDATE outbox SET available_at = ${at(sendNow + outboxLease)}, attempts = outbox.attempts + 1
+          FROM due WHERE outbox.reply_id = due.reply_id
+          RETURNING outbox.reply_id, outbox.recipient, outbox.payload, outbox.attempts, outbox.seq
+          `
+    for (const row of due) {
+      yield* sql`UPDATE outbox SET state = 'sent', provider_message_id = ${`wamid.sqlonly.${row.reply_id}`}, sent_at = ${at(Date.now())}
+          WHERE reply_id = ${row.reply_id}`
+    }
+    return due.length
+  })
+
+/**
+ * `concurrency` loops issuing `oneMessage` back to back for `seconds`, users
+ * round robin. The rate counts replies marked sent, the same event the e2e
+ * side counts at the fake Graph API.
+ */
+export const sqlOnlyRate = (options: {
+  readonly concurrency: number
+  readonly seconds: number
+  readonly phones: ReadonlyArray<string>
+  readonly texts: ReadonlyArray<string>
+  readonly idPrefix: string
+}) =>
+  Effect.gen(function*() {
+    let next = 0
+    let sent = 0
+    const started = performance.now()
+    const deadline = started + options.seconds * 1000
+    const loop = Effect.gen(function*() {
+      while (performance.now() < deadline) {
+        const i = next++
+        const replies = yield* oneMessage(
+          options.phones[i % options.phones.length]!,
+          `${options.idPrefix}.${i}`,
+          options.texts[i % options.texts.length]!
+        )
+        // Not `sent += yield* …`: that reads `sent` before the loop suspends and loses the other loops' counts.
+        sent += replies
+      }
+    })
+    yield* Effect.all(Array.from({ length: options.concurrency }, () => loop), { concurrency: "unbounded", discard: true })
+    const seconds = (performance.now() - started) / 1000
+    return { sent, seconds, rate: sent / seconds }
+  })
