@@ -4,6 +4,7 @@ import {
   Inbox,
   InboundMessage,
   LeaseLost,
+  logHandoff,
   makeWakeSignal,
   Outbox,
   Reply,
@@ -282,14 +283,10 @@ export const makePgMessaging = Effect.gen(function*() {
     notify: (request) =>
       sql`INSERT INTO handoffs (session_id, subcontractor_id, display_name, masked_phone, created_at)
           VALUES (${request.sessionId}, ${request.userId}, ${request.displayName}, ${request.maskedPhone}, ${at(request.at)})
-          ON CONFLICT (session_id) DO NOTHING`.pipe(
-        Effect.andThen(Effect.logWarning("conversation handed to a human").pipe(Effect.annotateLogs({
-          event: "handoff.requested",
-          sessionId: request.sessionId,
-          user: request.displayName,
-          phone: request.maskedPhone
-        }))),
-        orUnavailable("handoff.notify")
+          ON CONFLICT (session_id) DO NOTHING
+          RETURNING session_id`.pipe(
+        orUnavailable("handoff.notify"),
+        Effect.flatMap((inserted) => (inserted.length > 0 ? logHandoff(request) : Effect.void))
       ),
     list: (limit) =>
       sql<{ session_id: string; subcontractor_id: string; display_name: string; masked_phone: string; created_at: Date }>`

@@ -17,7 +17,7 @@ const IncidentRow = Schema.Struct({
   project_id: Schema.String,
   subcontractor_id: Schema.String,
   description: Schema.String,
-  photo_ref: Schema.NullOr(Schema.String),
+  photo_refs: Schema.Array(Schema.String),
   created_at: Schema.Date
 })
 
@@ -34,9 +34,30 @@ const toTask = (r: typeof TaskRow.Type) =>
     ...(r.due_date === null ? {} : { dueDate: r.due_date })
   })
 
+const toIncident = (r: typeof IncidentRow.Type) =>
+  new Incident({
+    id: r.id,
+    projectId: ProjectId.make(r.project_id),
+    userId: UserId.make(r.subcontractor_id),
+    description: r.description,
+    photoRefs: r.photo_refs,
+    createdAt: r.created_at.getTime()
+  })
+
+const incidentColumns = `i.id::text AS id, i.project_id::text AS project_id, i.subcontractor_id::text AS subcontractor_id, i.description,
+  COALESCE(
+    (SELECT array_agg(p.photo_ref ORDER BY p.seq) FROM incident_photos p WHERE p.incident_id = i.id),
+    CASE WHEN i.photo_ref IS NULL THEN '{}'::text[] ELSE ARRAY[i.photo_ref] END
+  ) AS photo_refs,
+  i.created_at`
+
 const taskColumns = "t.id::text AS id, t.project_id::text AS project_id, t.title, t.status, to_char(t.due_date, 'YYYY-MM-DD') AS due_date"
 
-/** `Directory` and `Worksite` on Postgres. Every task query joins the assignment: a user only sees their projects. */
+/**
+ * `Directory` and `Worksite` on Postgres. Every task query joins the
+ * assignment: a user only sees their projects. An incident's photos are rows
+ * of `incident_photos` (migration 0006), keyed by photo so adding one again is a no-op.
+ */
 export const makePgWorksite = Effect.gen(function*() {
   const sql = yield* PgClient.PgClient
 
@@ -58,6 +79,14 @@ export const makePgWorksite = Effect.gen(function*() {
        WHERE t.id = $2::uuid`,
       [userId, taskId]
     ).pipe(Effect.flatMap(rows(TaskRow)), Effect.map(([r]) => r && toTask(r)))
+
+  const incidents = (where: string, params: ReadonlyArray<unknown>) =>
+    sql.unsafe(`SELECT ${incidentColumns} FROM incidents i WHERE ${where}`, params as Array<unknown>).pipe(
+      Effect.flatMap(rows(IncidentRow)),
+      Effect.map((rs) => rs.map(toIncident))
+    )
+  const ownIncident = (userId: string, incidentId: string) =>
+    Effect.map(incidents("i.id = $1::uuid AND i.subcontractor_id = $2::uuid", [incidentId, userId]), ([i]) => i)
 
   const worksite = Worksite.of({
     projectsOf: (userId) =>
@@ -96,30 +125,43 @@ export const makePgWorksite = Effect.gen(function*() {
       ),
 
     reportIncident: (input) =>
-      sql`
-        WITH inserted AS (
-          INSERT INTO incidents (report_key, project_id, subcontractor_id, description, photo_ref, created_at)
-          VALUES (${input.key}, ${input.projectId}::uuid, ${input.userId}::uuid, ${input.description}, ${input.photoRef ?? null}, ${new Date(input.at)})
-          ON CONFLICT (report_key) DO NOTHING
-          RETURNING *
-        )
-        SELECT id::text AS id, project_id::text AS project_id, subcontractor_id::text AS subcontractor_id, description, photo_ref, created_at FROM inserted
-        UNION ALL
-        SELECT id::text, project_id::text, subcontractor_id::text, description, photo_ref, created_at FROM incidents WHERE report_key = ${input.key}
-        LIMIT 1`.pipe(
-        Effect.flatMap(rows(IncidentRow)),
-        Effect.map(([r]) =>
-          new Incident({
-            id: r!.id,
-            projectId: ProjectId.make(r!.project_id),
-            userId: UserId.make(r!.subcontractor_id),
-            description: r!.description,
-            ...(r!.photo_ref === null ? {} : { photoRef: r!.photo_ref }),
-            createdAt: r!.created_at.getTime()
-          })
-        ),
-        orUnavailable("worksite.reportIncident")
-      )
+      Effect.gen(function*() {
+        // One statement: the incident and its first photo exist together, or (a retried message) neither is written again.
+        yield* sql`
+          WITH inserted AS (
+            INSERT INTO incidents (report_key, project_id, subcontractor_id, description, photo_ref, created_at)
+            VALUES (${input.key}, ${input.projectId}::uuid, ${input.userId}::uuid, ${input.description}, ${input.photoRef ?? null}, ${new Date(input.at)})
+            ON CONFLICT (report_key) DO NOTHING
+            RETURNING id, photo_ref, created_at
+          )
+          INSERT INTO incident_photos (incident_id, photo_ref, added_at)
+          SELECT id, photo_ref, created_at FROM inserted WHERE photo_ref IS NOT NULL`
+        const [incident] = yield* incidents("i.report_key = $1", [input.key])
+        return incident!
+      }).pipe(orUnavailable("worksite.reportIncident")),
+
+    attachIncidentPhoto: (photo) =>
+      Effect.gen(function*() {
+        yield* sql`
+          INSERT INTO incident_photos (incident_id, photo_ref, added_at)
+          SELECT i.id, ${photo.photoRef}, ${new Date(photo.at)} FROM incidents i
+          WHERE i.id = ${photo.incidentId}::uuid AND i.subcontractor_id = ${photo.userId}::uuid
+          ON CONFLICT (incident_id, photo_ref) DO NOTHING`
+        return yield* ownIncident(photo.userId, photo.incidentId)
+      }).pipe(orUnavailable("worksite.attachIncidentPhoto")),
+
+    describeIncident: (userId, incidentId, description) =>
+      Effect.gen(function*() {
+        yield* sql`
+          UPDATE incidents SET description = ${description}
+          WHERE id = ${incidentId}::uuid AND subcontractor_id = ${userId}::uuid AND description = ''`
+        return yield* ownIncident(userId, incidentId)
+      }).pipe(orUnavailable("worksite.describeIncident")),
+
+    incident: (userId, incidentId) => ownIncident(userId, incidentId).pipe(orUnavailable("worksite.incident")),
+
+    incidentsOf: (userId) =>
+      incidents("i.subcontractor_id = $1::uuid ORDER BY i.seq DESC", [userId]).pipe(orUnavailable("worksite.incidentsOf"))
   })
 
   return Context.make(Directory, directory).pipe(Context.add(Worksite, worksite))

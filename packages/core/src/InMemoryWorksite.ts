@@ -1,7 +1,7 @@
 import { Context, Effect, Layer } from "effect"
 import { demoAssignments, demoProjects, demoSubcontractors, demoTasks } from "./DemoData.ts"
-import { Handoff, type HandoffRequest } from "./Handoff.ts"
-import type { UserId } from "./Ids.ts"
+import { Handoff, logHandoff, type HandoffRequest } from "./Handoff.ts"
+import type { SessionId, UserId } from "./Ids.ts"
 import { Directory, Incident, Task, Worksite, type Project, type Subcontractor } from "./Worksite.ts"
 
 export interface WorksiteData {
@@ -22,8 +22,19 @@ export const demoData: WorksiteData = {
 export const makeInMemoryWorksite = (data: WorksiteData = demoData) =>
   Effect.sync(() => {
     const tasks = new Map(data.tasks.map((t) => [t.id, t]))
+    // By id, in the order they were reported; the report key (the inbound message) names the one it created.
     const incidents = new Map<string, Incident>()
-    const handoffs: Array<HandoffRequest> = []
+    const incidentsByKey = new Map<string, string>()
+    const ownIncident = (userId: UserId, incidentId: string) => {
+      const incident = incidents.get(incidentId)
+      return incident?.userId === userId ? incident : undefined
+    }
+    const save = (incident: Incident) => {
+      incidents.set(incident.id, incident)
+      return incident
+    }
+    // By session, in the order they were first requested, as the Postgres table's primary key keeps them.
+    const handoffs = new Map<SessionId, HandoffRequest>()
     const assigned = (userId: UserId, projectId: Project["id"]) =>
       data.assignments.some(([u, p]) => u === userId && p === projectId)
     const visibleTask = (userId: UserId, taskId: Task["id"]) => {
@@ -50,32 +61,43 @@ export const makeInMemoryWorksite = (data: WorksiteData = demoData) =>
           }),
         reportIncident: (input) =>
           Effect.sync(() => {
-            const existing = incidents.get(input.key)
-            if (existing !== undefined) return existing
+            const existing = incidentsByKey.get(input.key)
+            if (existing !== undefined) return incidents.get(existing)!
             const incident = new Incident({
               id: crypto.randomUUID(),
               projectId: input.projectId,
               userId: input.userId,
               description: input.description,
-              ...(input.photoRef === undefined ? {} : { photoRef: input.photoRef }),
+              photoRefs: input.photoRef === undefined ? [] : [input.photoRef],
               createdAt: input.at
             })
-            incidents.set(input.key, incident)
+            incidentsByKey.set(input.key, incident.id)
+            incidents.set(incident.id, incident)
             return incident
-          })
+          }),
+        attachIncidentPhoto: (photo) =>
+          Effect.sync(() => {
+            const incident = ownIncident(photo.userId, photo.incidentId)
+            if (incident === undefined || incident.photoRefs.includes(photo.photoRef)) return incident
+            return save(new Incident({ ...incident, photoRefs: [...incident.photoRefs, photo.photoRef] }))
+          }),
+        describeIncident: (userId, incidentId, description) =>
+          Effect.sync(() => {
+            const incident = ownIncident(userId, incidentId)
+            if (incident === undefined || incident.description !== "") return incident
+            return save(new Incident({ ...incident, description }))
+          }),
+        incident: (userId, incidentId) => Effect.sync(() => ownIncident(userId, incidentId)),
+        incidentsOf: (userId) => Effect.sync(() => [...incidents.values()].filter((i) => i.userId === userId).reverse())
       })),
       Context.add(Handoff, Handoff.of({
         notify: (request) =>
-          Effect.andThen(
-            Effect.sync(() => handoffs.push(request)),
-            Effect.logWarning("conversation handed to a human").pipe(Effect.annotateLogs({
-              event: "handoff.requested",
-              sessionId: request.sessionId,
-              user: request.displayName,
-              phone: request.maskedPhone
-            }))
-          ),
-        list: (limit) => Effect.sync(() => handoffs.slice(-limit).reverse())
+          Effect.suspend(() => {
+            if (handoffs.has(request.sessionId)) return Effect.void
+            handoffs.set(request.sessionId, request)
+            return logHandoff(request)
+          }),
+        list: (limit) => Effect.sync(() => [...handoffs.values()].slice(-limit).reverse())
       }))
     )
   })

@@ -10,7 +10,12 @@ import { StoreUnavailable } from "./StoreUnavailable.ts"
 export const ToolOutput = Schema.Struct({
   tool: Schema.String,
   /** Row / button id shown to the user → the entity it stands for. */
-  options: Schema.Record(Schema.String, Schema.Struct({ kind: Schema.String, id: Schema.String, label: Schema.String }))
+  options: Schema.Record(Schema.String, Schema.Struct({ kind: Schema.String, id: Schema.String, label: Schema.String })),
+  /**
+   * Where "back" (typed) leads from this output, as an option would: the list
+   * one level up, or the previous page. Not a row: lists have no room for it.
+   */
+  back: Schema.optionalKey(Schema.Struct({ kind: Schema.String, id: Schema.String }))
 })
 export type ToolOutput = typeof ToolOutput.Type
 

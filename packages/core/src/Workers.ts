@@ -1,8 +1,12 @@
-import { Cause, Clock, Duration, Effect, Fiber, Layer } from "effect"
-import { defaultRetryPolicy, Inbox, type Claim, type RetryPolicy } from "./Inbox.ts"
+import { Cause, Clock, Duration, Effect, Fiber, Layer, Option } from "effect"
+import { defaultRetryPolicy, Inbox, type Claim, type LeaseLost, type RetryPolicy } from "./Inbox.ts"
+import { PipelineError } from "./PipelineError.ts"
 import { count, inboxEvents } from "./PipelineMetrics.ts"
 import { processMessage } from "./processMessage.ts"
 import { runForever } from "./runForever.ts"
+import type { StoreUnavailable } from "./StoreUnavailable.ts"
+import { observeStage } from "./stage.ts"
+import type { Turn } from "./Turn.ts"
 
 export interface WorkerOptions {
   readonly concurrency: number
@@ -26,6 +30,27 @@ export const defaultWorkerOptions: WorkerOptions = {
 type ProcessRequirements = Effect.Services<ReturnType<typeof processMessage>>
 
 /**
+ * The pipeline's last stage: the turn and the inbox entry's completion in one
+ * atomic step. A store failure is a `PipelineError` naming the stage; a lost
+ * lease stays `LeaseLost`, since the message is another worker's now and this
+ * one must not record a failure for it.
+ */
+export const commitTurn = (claim: Claim, turn: Turn) =>
+  Effect.gen(function*() {
+    const inbox = yield* Inbox
+    return yield* inbox.complete(claim, turn).pipe(
+      Effect.catchTag("StoreUnavailable", (e) => Effect.fail(new PipelineError({ stage: "commit", message: e.message })))
+    )
+  }).pipe(observeStage("commit"))
+
+/** The entry's recorded error names the failed stage first: what an operator reading a dead entry needs. */
+const describeFailure = (cause: Cause.Cause<unknown>): { readonly error: string; readonly stage?: string } => {
+  const failure = Option.getOrUndefined(Cause.findErrorOption(cause))
+  if (failure instanceof PipelineError) return { error: `${failure.stage}: ${failure.message}`, stage: failure.stage }
+  return { error: Cause.pretty(cause).split("\n")[0] ?? "failure" }
+}
+
+/**
  * Processes one claimed entry: the pipeline's turn is committed with the
  * entry, or the entry is failed (retry or dead). An interrupted worker gives
  * its claim back so another takes it at once instead of waiting for the lease.
@@ -43,18 +68,19 @@ export const handleClaim = (claim: Claim, options: WorkerOptions, process: Proce
       }
     }).pipe(Effect.ignore, Effect.forkChild)
     const outcome = yield* process(claim.entry.message).pipe(
-      Effect.flatMap((turn) => inbox.complete(claim, turn)),
+      Effect.flatMap((turn) => commitTurn(claim, turn)),
       Effect.as("processed" as const),
-      Effect.catchCause((cause) =>
+      Effect.catchCause((cause): Effect.Effect<"dead" | "retried", LeaseLost | PipelineError | StoreUnavailable> =>
         Cause.hasInterruptsOnly(cause)
           ? Effect.failCause(cause)
           : Effect.gen(function*() {
-            const error = Cause.pretty(cause).split("\n")[0] ?? "failure"
+            const { error, stage } = describeFailure(cause)
             const result = yield* inbox.fail(claim, error, yield* Clock.currentTimeMillis, options.retry)
             yield* Effect.logWarning("processing failed").pipe(Effect.annotateLogs({
               event: result === "dead" ? "inbox.dead" : "inbox.retry",
               entryId: claim.entry.id,
               attempt: claim.entry.attempts,
+              ...(stage === undefined ? {} : { stage }),
               error
             }))
             return result === "dead" ? "dead" as const : "retried" as const
@@ -65,7 +91,10 @@ export const handleClaim = (claim: Claim, options: WorkerOptions, process: Proce
     )
     yield* count(inboxEvents, { event: outcome })
     return outcome
-  })
+  }).pipe(
+    // The parent of the message's spans: `processMessage` (and its stages) and `stage.commit`.
+    Effect.withSpan("handleClaim", { attributes: { "parley.inbox_entry": claim.entry.id, "parley.attempt": claim.entry.attempts } })
+  )
 
 /** One worker: claim, process, repeat; sleep until woken when there is nothing to claim. */
 export const workerLoop = (options: WorkerOptions, process: Process = processMessage) =>

@@ -40,9 +40,10 @@ export class Incident extends Schema.Class<Incident>("@parley/core/Incident")({
   id: Schema.String,
   projectId: ProjectId,
   userId: UserId,
+  /** Empty while a report made of a photo alone waits for its description. */
   description: Schema.String,
-  /** Provider media reference of an attached photo. */
-  photoRef: Schema.optionalKey(Schema.String),
+  /** Provider media references of the attached photos, in the order they were sent. */
+  photoRefs: Schema.Array(Schema.String),
   createdAt: Schema.Int
 }) {}
 
@@ -52,6 +53,13 @@ export interface NewIncident {
   readonly userId: UserId
   readonly description: string
   readonly photoRef?: string
+  readonly at: number
+}
+
+export interface NewIncidentPhoto {
+  readonly userId: UserId
+  readonly incidentId: string
+  readonly photoRef: string
   readonly at: number
 }
 
@@ -70,7 +78,22 @@ export class Worksite extends Context.Service<Worksite, {
   setTaskStatus(userId: UserId, taskId: TaskId, status: TaskStatus): Effect.Effect<Task | undefined, StoreUnavailable>
   /**
    * Records an incident once per `key` (the inbound message it came from): a
-   * message processed again after a crash does not report it twice.
+   * message processed again after a crash does not report it twice, and gets
+   * the incident recorded the first time.
    */
   reportIncident(incident: NewIncident): Effect.Effect<Incident, StoreUnavailable>
+  /**
+   * Adds a photo to one of the user's incidents (undefined: not theirs, or
+   * gone). The same photo added again changes nothing: a retried message.
+   */
+  attachIncidentPhoto(photo: NewIncidentPhoto): Effect.Effect<Incident | undefined, StoreUnavailable>
+  /**
+   * Gives a report made of a photo alone its description. A description
+   * already there is kept, so a retried message changes nothing.
+   */
+  describeIncident(userId: UserId, incidentId: string, description: string): Effect.Effect<Incident | undefined, StoreUnavailable>
+  /** One of the user's incidents; another user's is undefined, as a task of a project they are not on. */
+  incident(userId: UserId, incidentId: string): Effect.Effect<Incident | undefined, StoreUnavailable>
+  /** The incidents the user reported, newest first. */
+  incidentsOf(userId: UserId): Effect.Effect<ReadonlyArray<Incident>, StoreUnavailable>
 }>()("@parley/core/Worksite") {}

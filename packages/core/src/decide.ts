@@ -1,6 +1,6 @@
 import { Effect } from "effect"
-import type { Action } from "./Action.ts"
-import { resolveTap, resolveTypedChoice } from "./directAction.ts"
+import { actionOfIntent, type Action } from "./Action.ts"
+import { resolveFollowUp, resolveTap, resolveTypedChoice } from "./directAction.ts"
 import { intentOfMenuButton, type Intent } from "./Intent.ts"
 import { IntentClassifier } from "./IntentClassifier.ts"
 import { classifications, count, directActions, emptyContextTaps } from "./PipelineMetrics.ts"
@@ -14,34 +14,24 @@ export interface Decision {
   readonly intent?: Intent | undefined
 }
 
-const actionOfIntent = (intent: Intent): Action => {
-  switch (intent) {
-    case "greeting":
-      return { _tag: "Menu" }
-    case "view_sites":
-      return { _tag: "ListProjects", page: 1 }
-    case "report_problem":
-      return { _tag: "AskProblemProject", page: 1 }
-    case "talk_to_someone":
-      return { _tag: "Escalate" }
-    case "unknown":
-      return { _tag: "Help" }
-  }
-}
-
-/** The question the assistant asked last, if the user is answering it now. */
+/**
+ * The question the assistant asked last, if the user is answering it now:
+ * `problem_description` (id: the project), then `problem_photo` or
+ * `problem_details` (id: the incident the report recorded).
+ */
 const awaiting = (history: ReadonlyArray<StoredMessage>) =>
   history.find((m) => m.direction === "outbound")?.metadata.awaiting
 
 /**
  * Chooses the action for the inbound message, using the session's recent
  * messages (newest first): taps resolve against stored tool outputs, answers
- * to a question go to it, typed choices after a list resolve like taps, and
- * only the rest is classified.
+ * to a question go to it, typed choices after a list or the menu resolve like
+ * taps, and only the rest is classified.
  */
-export const decide = Effect.fn("stage.decide")(function*(history: ReadonlyArray<StoredMessage>) {
-  const { inbound } = yield* RequestContext
+export const decide = Effect.fn("decide")(function*(history: ReadonlyArray<StoredMessage>) {
+  const { inbound, user } = yield* RequestContext
   const content = inbound.content
+  const question = awaiting(history)
   switch (content._tag) {
     case "ButtonReply":
     case "ListReply": {
@@ -62,12 +52,14 @@ export const decide = Effect.fn("stage.decide")(function*(history: ReadonlyArray
         : { action: { _tag: "Expired" }, via: "direct_action" } satisfies Decision
     }
     case "Text": {
-      const question = awaiting(history)
       if (question?.kind === "problem_description") {
         return {
           action: { _tag: "RecordIncident", projectId: question.id as ProjectId, description: content.body },
           via: "follow_up"
         } satisfies Decision
+      }
+      if (question?.kind === "problem_details") {
+        return { action: { _tag: "DescribeIncident", incidentId: question.id, description: content.body }, via: "follow_up" } satisfies Decision
       }
       const typed = resolveTypedChoice(history, content.body)
       if (typed !== undefined) {
@@ -75,15 +67,33 @@ export const decide = Effect.fn("stage.decide")(function*(history: ReadonlyArray
         return { action: typed.action, via: "direct_action" } satisfies Decision
       }
       const classifier = yield* IntentClassifier
-      const { intent } = yield* classifier.classify(content.body, history, (yield* RequestContext).user.locale)
+      const { intent } = yield* classifier.classify(content.body, history, user.locale)
       yield* count(classifications, { intent })
+      if (intent === "more" || intent === "back") {
+        const followed = resolveFollowUp(history, intent)
+        if (followed !== undefined) return { action: followed.action, via: "follow_up", intent } satisfies Decision
+      }
+      // A photo is expected: text that is no request of its own gets a reminder, not the help text.
+      if (question?.kind === "problem_photo" && intent === "unknown") {
+        return { action: { _tag: "AskIncidentPhoto", incidentId: question.id, reminder: true }, via: "follow_up", intent } satisfies Decision
+      }
       return { action: actionOfIntent(intent), via: "classifier", intent } satisfies Decision
     }
     case "Media": {
-      const question = awaiting(history)
       if (question?.kind === "problem_description") {
         return {
-          action: { _tag: "RecordIncident", projectId: question.id as ProjectId, description: content.caption ?? "", photoRef: content.ref },
+          action: {
+            _tag: "RecordIncident",
+            projectId: question.id as ProjectId,
+            description: content.caption?.trim() ?? "",
+            photoRef: content.ref
+          },
+          via: "follow_up"
+        } satisfies Decision
+      }
+      if (question?.kind === "problem_photo" || question?.kind === "problem_details") {
+        return {
+          action: { _tag: "AttachIncidentPhoto", incidentId: question.id, photoRef: content.ref, caption: content.caption?.trim() },
           via: "follow_up"
         } satisfies Decision
       }

@@ -1,5 +1,8 @@
+import { Schema } from "effect"
 import { foldText } from "./foldText.ts"
-import { actionOfOption, type Action } from "./Action.ts"
+import { actionOfIntent, actionOfOption, pageKinds, type Action } from "./Action.ts"
+import { intentOfMenuButton } from "./Intent.ts"
+import { Reply } from "./Reply.ts"
 import type { StoredMessage, ToolOutput } from "./StoredMessage.ts"
 
 export interface DirectActionHit {
@@ -42,18 +45,63 @@ export const resolveTap = (
 /** The tool that would have produced an option id, for the miss metric (a missed tap has no stored output to ask). */
 const toolOfOptionId = (optionId: string): string => (optionId.startsWith("option_") ? "list" : "unknown")
 
+/** The assistant's last message, and what it showed: free text refers to that, not to an older list. */
+const latest = (history: ReadonlyArray<StoredMessage>) => {
+  const message = history.find((m) => m.direction === "outbound")
+  return { output: message?.metadata.toolOutputs?.[0], reply: message?.metadata.reply }
+}
+
+const isReply = Schema.is(Reply)
+
 /**
- * Free text typed after a list — "2", "Champigny" — resolved against the most
- * recent tool output only: an old list is not what "2" refers to.
+ * The options of a reply in the order the user saw them. Twilio renders
+ * buttons and rows as "1. …", "2. …" by position, and a detail whose first
+ * button is hidden shows `option_2` as "1", so a typed number is a position,
+ * not an id suffix. The stored reply keeps that order (the tool output's map
+ * may not: jsonb reorders keys).
+ */
+const shownOptions = (reply: unknown): ReadonlyArray<{ readonly id: string; readonly title: string }> | undefined => {
+  if (!isReply(reply)) return undefined
+  switch (reply._tag) {
+    case "ButtonsReply":
+      return reply.buttons
+    case "ListReplyMessage":
+      return reply.sections.flatMap((s) => s.rows)
+    case "TextReply":
+      return []
+  }
+}
+
+/**
+ * Free text typed after a list or buttons — "2", "Champigny", "Voir mes
+ * chantiers" — resolved like a tap on what the assistant's last message
+ * showed: an older list is not what "2" refers to. Menu buttons resolve by
+ * their id; the others against the message's tool output.
  */
 export const resolveTypedChoice = (history: ReadonlyArray<StoredMessage>, text: string): DirectActionHit | undefined => {
-  const latest = history.find((m) => m.direction === "outbound")
-  const output = latest?.metadata.toolOutputs?.[0]
-  if (output === undefined) return undefined
+  const { output, reply } = latest(history)
   const folded = foldText(text)
-  const entries = Object.entries(output.options)
-  const byNumber = /^\d+$/.test(folded) ? entries.find(([id]) => id === `option_${folded}`) : undefined
-  const byLabel = entries.find(([, option]) => foldText(option.label) === folded)
-  const chosen = byNumber ?? byLabel
-  return chosen && hit(output, chosen[0])
+  const shown = shownOptions(reply) ??
+    Object.entries(output?.options ?? {}).map(([id, option]) => ({ id, title: option.label }))
+  const chosen = (/^\d+$/.test(folded) ? shown[Number(folded) - 1] : undefined) ?? shown.find((o) => foldText(o.title) === folded)
+  if (chosen === undefined) return undefined
+  const menuIntent = intentOfMenuButton(chosen.id)
+  if (menuIntent !== undefined) return { _tag: "Hit", action: actionOfIntent(menuIntent), tool: "menu" }
+  return output && hit(output, chosen.id)
+}
+
+/**
+ * Where "more" or "back" leads from the list last shown: its next page (the
+ * "More…" row), or its `back` (one level up, or the previous page). Undefined
+ * when the last message has no such thing: the words are then not follow-ups.
+ */
+export const resolveFollowUp = (history: ReadonlyArray<StoredMessage>, intent: "more" | "back"): DirectActionHit | undefined => {
+  const { output } = latest(history)
+  if (output === undefined) return undefined
+  if (intent === "back") {
+    const action = output.back && actionOfOption(output.back.kind, output.back.id)
+    return action && { _tag: "Hit", action, tool: output.tool }
+  }
+  const next = Object.entries(output.options).find(([, option]) => pageKinds.has(option.kind))
+  return next && hit(output, next[0])
 }

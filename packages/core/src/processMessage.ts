@@ -5,12 +5,12 @@ import type { InboundMessage, MessageContent } from "./InboundMessage.ts"
 import { Directory, type Subcontractor } from "./Worksite.ts"
 import { MessageStore, type NewMessage, type StoredMessage } from "./StoredMessage.ts"
 import { Outbox } from "./Outbox.ts"
-import { PipelineError, type Stage } from "./PipelineError.ts"
-import { contextMessages, pipelineSeconds, stageSeconds, trackSeconds } from "./PipelineMetrics.ts"
+import { contextMessages, pipelineSeconds, trackSeconds } from "./PipelineMetrics.ts"
 import { maskPhone } from "./PhoneNumber.ts"
 import type { Reply } from "./Reply.ts"
 import { RequestContext } from "./RequestContext.ts"
 import { resolveSession } from "./resolveSession.ts"
+import { stage } from "./stage.ts"
 import { runTool } from "./tools.ts"
 import type { ToolResult } from "./ToolResult.ts"
 import type { Turn } from "./Turn.ts"
@@ -18,13 +18,6 @@ import type { Session } from "./Session.ts"
 
 /** How many of the session's latest messages the classifier and direct actions see. */
 export const contextSize = 20
-
-/** Times a stage into `parley_stage_seconds{stage}` and names its failures. */
-const stage = <A, E extends { readonly message: string }, R>(name: Stage, effect: Effect.Effect<A, E, R>) =>
-  effect.pipe(
-    Effect.mapError((e) => new PipelineError({ stage: name, message: e.message })),
-    trackSeconds(Metric.withAttributes(stageSeconds, { stage: name }))
-  )
 
 export const describeContent = (content: MessageContent): string => {
   switch (content._tag) {

@@ -1,32 +1,69 @@
 import { Effect } from "effect"
-import type { Action } from "./Action.ts"
+import type { Action, OptionKind } from "./Action.ts"
 import { copy, type Copy } from "./Copy.ts"
 import { Handoff } from "./Handoff.ts"
-import { menuButtonIds } from "./Intent.ts"
+import { menuButtonIds, type Intent } from "./Intent.ts"
 import { maskPhone } from "./PhoneNumber.ts"
 import type { ListRow, Reply } from "./Reply.ts"
 import { RequestContext } from "./RequestContext.ts"
 import type { ToolOutput } from "./StoredMessage.ts"
 import type { StoreUnavailable } from "./StoreUnavailable.ts"
 import type { ToolReply, ToolResult } from "./ToolResult.ts"
-import { Worksite, type Project, type Task } from "./Worksite.ts"
+import { Worksite, type Incident, type Project, type Task } from "./Worksite.ts"
 
 /** WhatsApp shows at most 10 rows in a list: 9 items and a "more" row when there are more. */
 export const pageSize = 9
 const maxRows = 10
 
-const menuReply = (t: Copy, body: string): Reply => ({
-  _tag: "ButtonsReply",
-  body,
-  buttons: [
-    { id: menuButtonIds.view_sites, title: t.viewSites },
-    { id: menuButtonIds.report_problem, title: t.reportProblem },
-    { id: menuButtonIds.talk_to_someone, title: t.talkToSomeone }
-  ]
+type Back = NonNullable<ToolOutput["back"]>
+const toMenu: Back = { kind: "menu", id: "greeting" satisfies Intent }
+
+interface Button {
+  readonly id: string
+  readonly title: string
+  readonly kind: OptionKind
+  readonly entity: string
+}
+
+/**
+ * Reply buttons and the tool output that maps each to what it stands for, so
+ * a tap, or its label or number typed back (Twilio renders buttons as
+ * numbered text), resolves through the history.
+ */
+const buttons = (
+  tool: string,
+  body: string,
+  shown: ReadonlyArray<Button>,
+  extra: { readonly awaiting?: ToolReply["awaiting"]; readonly back?: Back } = {}
+): ToolReply => ({
+  reply: { _tag: "ButtonsReply", body, buttons: shown.map(({ id, title }) => ({ id, title })) },
+  toolOutput: {
+    tool,
+    options: Object.fromEntries(shown.map((b) => [b.id, { kind: b.kind, id: b.entity, label: b.title }])),
+    ...(extra.back === undefined ? {} : { back: extra.back })
+  },
+  ...(extra.awaiting === undefined ? {} : { awaiting: extra.awaiting })
+})
+
+/**
+ * The menu needs no tool output: its button ids are the intents themselves,
+ * so a tap resolves from the id alone, and its number or label typed back
+ * from the stored reply.
+ */
+const menuReply = (t: Copy, body: string): ToolReply => ({
+  reply: {
+    _tag: "ButtonsReply",
+    body,
+    buttons: [
+      { id: menuButtonIds.view_sites, title: t.viewSites },
+      { id: menuButtonIds.report_problem, title: t.reportProblem },
+      { id: menuButtonIds.talk_to_someone, title: t.talkToSomeone }
+    ]
+  }
 })
 
 interface Item {
-  readonly kind: string
+  readonly kind: OptionKind
   readonly id: string
   readonly label: string
   readonly description?: string | undefined
@@ -35,13 +72,14 @@ interface Item {
 /**
  * A paginated interactive list whose rows are `option_1`…, and the tool output
  * mapping each row id to the entity it stands for: what a later tap (or "2")
- * is resolved against.
+ * is resolved against. `back` says where a typed "back" leads from the page shown.
  */
 const listOf = (
   tool: string,
   items: ReadonlyArray<Item>,
   page: number,
   more: (nextPage: number) => Item,
+  back: (page: number) => Back,
   render: { body: (pages: number, page: number) => string; button: string; section: string }
 ): ToolReply => {
   const pages = items.length <= maxRows ? 1 : Math.ceil(items.length / pageSize)
@@ -54,14 +92,13 @@ const listOf = (
     options[id] = { kind: item.kind, id: item.id, label: item.label }
     return item.description === undefined ? { id, title: item.label } : { id, title: item.label, description: item.description }
   })
-  const toolOutput: ToolOutput = { tool, options }
   return {
     reply: { _tag: "ListReplyMessage", body: render.body(pages, current), button: render.button, sections: [{ title: render.section, rows }] },
-    toolOutput
+    toolOutput: { tool, options, back: back(current) }
   }
 }
 
-const projectItems = (projects: ReadonlyArray<Project>, kind: string): ReadonlyArray<Item> =>
+const projectItems = (projects: ReadonlyArray<Project>, kind: OptionKind): ReadonlyArray<Item> =>
   projects.map((p) => ({ kind, id: p.id, label: p.name, description: p.address }))
 
 const taskItems = (t: Copy, tasks: ReadonlyArray<Task>): ReadonlyArray<Item> =>
@@ -72,13 +109,29 @@ const taskItems = (t: Copy, tasks: ReadonlyArray<Task>): ReadonlyArray<Item> =>
     description: [t.status[task.status], task.dueDate].filter(Boolean).join(" · ")
   }))
 
-const single = (tool: string, reply: Reply, extra: Omit<ToolReply, "reply"> = {}): ToolResult => ({ tool, replies: [{ reply, ...extra }] })
+const single = (tool: string, reply: ToolReply): ToolResult => ({ tool, replies: [reply] })
+const text = (body: string, extra: Omit<ToolReply, "reply"> = {}): ToolReply => ({ reply: { _tag: "TextReply", body } satisfies Reply, ...extra })
+
+/** While a report waits for photos: the buttons that end it, and the question the next photo answers. */
+const photoPrompt = (t: Copy, incident: Incident, body: string, offerPhoto: boolean): ToolReply =>
+  buttons("report_problem_tool", body, [
+    ...(offerPhoto ? [{ id: "option_1", title: t.addPhoto, kind: "incident_photo" as const, entity: incident.id }] : []),
+    { id: "option_2", title: t.done, kind: "incident_done", entity: incident.id }
+  ], { awaiting: { kind: "problem_photo", id: incident.id } })
+
+const describePrompt = (t: Copy, incident: Incident, project: Project): ToolReply =>
+  text(t.describePhoto(project.name), { awaiting: { kind: "problem_details", id: incident.id } })
 
 /** Runs the action for the request in context. Each branch is one of the assistant's tools. */
 export const runTool = Effect.fn("runTool")(function*(action: Action): Effect.fn.Return<ToolResult, StoreUnavailable, RequestContext | Worksite | Handoff> {
   const { user, session, inbound } = yield* RequestContext
   const worksite = yield* Worksite
   const t = copy[user.locale]
+  const now = Effect.clockWith((c) => c.currentTimeMillis)
+  const projectOf = (incident: Incident | undefined) =>
+    incident === undefined
+      ? Effect.succeed(undefined)
+      : Effect.map(worksite.projectsOf(user.id), (projects) => projects.find((p) => p.id === incident.projectId))
 
   switch (action._tag) {
     case "Menu":
@@ -92,12 +145,10 @@ export const runTool = Effect.fn("runTool")(function*(action: Action): Effect.fn
     case "ListProjects": {
       const projects = yield* worksite.projectsOf(user.id)
       if (projects.length === 0) return single("list_projects_tool", menuReply(t, t.noProjects))
-      return {
-        tool: "list_projects_tool",
-        replies: [listOf("list_projects_tool", projectItems(projects, "project"), action.page,
-          (next) => ({ kind: "projects_page", id: String(next), label: t.more }),
-          { body: (pages, page) => t.projectsBody(projects.length, page, pages), button: t.projectsButton, section: t.viewSites })]
-      }
+      return single("list_projects_tool", listOf("list_projects_tool", projectItems(projects, "project"), action.page,
+        (next) => ({ kind: "projects_page", id: String(next), label: t.more }),
+        (page) => (page > 1 ? { kind: "projects_page", id: String(page - 1) } : toMenu),
+        { body: (pages, page) => t.projectsBody(projects.length, page, pages), button: t.projectsButton, section: t.viewSites }))
     }
     case "ListTasks": {
       const projects = yield* worksite.projectsOf(user.id)
@@ -105,12 +156,10 @@ export const runTool = Effect.fn("runTool")(function*(action: Action): Effect.fn
       if (project === undefined) return single("list_tasks_tool", menuReply(t, t.notFound))
       const tasks = yield* worksite.tasksOf(user.id, project.id)
       if (tasks.length === 0) return single("list_tasks_tool", menuReply(t, t.noTasks(project.name)))
-      return {
-        tool: "list_tasks_tool",
-        replies: [listOf("list_tasks_tool", taskItems(t, tasks), action.page,
-          (next) => ({ kind: "tasks_page", id: `${project.id}#${next}`, label: t.more }),
-          { body: () => t.tasksBody(project.name, tasks.length), button: t.tasksButton, section: project.name.slice(0, 24) })]
-      }
+      return single("list_tasks_tool", listOf("list_tasks_tool", taskItems(t, tasks), action.page,
+        (next) => ({ kind: "tasks_page", id: `${project.id}#${next}`, label: t.more }),
+        (page) => (page > 1 ? { kind: "tasks_page", id: `${project.id}#${page - 1}` } : { kind: "projects_page", id: "1" }),
+        { body: () => t.tasksBody(project.name, tasks.length), button: t.tasksButton, section: project.name.slice(0, 24) }))
     }
     case "TaskDetail":
     case "MarkDone": {
@@ -121,47 +170,64 @@ export const runTool = Effect.fn("runTool")(function*(action: Action): Effect.fn
       const body = action._tag === "MarkDone"
         ? t.markedDone(task.title)
         : t.taskDetail(task.title, t.status[task.status], task.dueDate)
-      const buttons = [
-        ...(task.status === "done" ? [] : [{ id: "option_1", title: t.markDone, kind: "task_done", entity: task.id }]),
+      return single("task_detail_tool", buttons("task_detail_tool", body, [
+        ...(task.status === "done" ? [] : [{ id: "option_1", title: t.markDone, kind: "task_done" as const, entity: task.id }]),
         { id: "option_2", title: t.reportProblem, kind: "problem_project", entity: task.projectId },
         { id: "option_3", title: t.back, kind: "project", entity: task.projectId }
-      ]
-      return single("task_detail_tool", { _tag: "ButtonsReply", body, buttons: buttons.map(({ id, title }) => ({ id, title })) }, {
-        toolOutput: {
-          tool: "task_detail_tool",
-          options: Object.fromEntries(buttons.map((b) => [b.id, { kind: b.kind, id: b.entity, label: b.title }]))
-        }
-      })
+      ], { back: { kind: "project", id: task.projectId } }))
     }
     case "AskProblemProject": {
       const projects = yield* worksite.projectsOf(user.id)
       if (projects.length === 0) return single("report_problem_tool", menuReply(t, t.noProjects))
-      return {
-        tool: "report_problem_tool",
-        replies: [listOf("report_problem_tool", projectItems(projects, "problem_project"), action.page,
-          (next) => ({ kind: "problem_projects_page", id: String(next), label: t.more }),
-          { body: () => t.whichProject, button: t.projectsButton, section: t.reportProblem.slice(0, 24) })]
-      }
+      return single("report_problem_tool", listOf("report_problem_tool", projectItems(projects, "problem_project"), action.page,
+        (next) => ({ kind: "problem_projects_page", id: String(next), label: t.more }),
+        (page) => (page > 1 ? { kind: "problem_projects_page", id: String(page - 1) } : toMenu),
+        { body: () => t.whichProject, button: t.projectsButton, section: t.reportProblem.slice(0, 24) }))
     }
     case "AskProblemDescription": {
       const project = (yield* worksite.projectsOf(user.id)).find((p) => p.id === action.projectId)
       if (project === undefined) return single("report_problem_tool", menuReply(t, t.notFound))
-      return single("report_problem_tool", { _tag: "TextReply", body: t.describeProblem(project.name) }, {
-        awaiting: { kind: "problem_description", id: project.id }
-      })
+      return single("report_problem_tool", text(t.describeProblem(project.name), { awaiting: { kind: "problem_description", id: project.id } }))
     }
     case "RecordIncident": {
       const project = (yield* worksite.projectsOf(user.id)).find((p) => p.id === action.projectId)
       if (project === undefined) return single("report_problem_tool", menuReply(t, t.notFound))
-      yield* worksite.reportIncident({
-        // The inbox entry's identity makes a retried message record the incident once.
+      // The inbox entry's identity makes a retried message record the incident once, and answer as the first time did.
+      const incident = yield* worksite.reportIncident({
         key: `${inbound.provider}:${inbound.providerMessageId}`,
         projectId: project.id,
         userId: user.id,
         description: action.description,
         ...(action.photoRef === undefined ? {} : { photoRef: action.photoRef }),
-        at: yield* Effect.clockWith((c) => c.currentTimeMillis)
+        at: yield* now
       })
+      // A photo alone asks for words; words alone offer a photo; a photo with its caption is the whole report.
+      if (incident.description === "") return single("report_problem_tool", describePrompt(t, incident, project))
+      if (incident.photoRefs.length === 0) return single("report_problem_tool", photoPrompt(t, incident, t.incidentRecordedAskPhoto(project.name), true))
+      return single("report_problem_tool", menuReply(t, t.incidentRecorded(project.name)))
+    }
+    case "AttachIncidentPhoto": {
+      const attached = yield* worksite.attachIncidentPhoto({ userId: user.id, incidentId: action.incidentId, photoRef: action.photoRef, at: yield* now })
+      const incident = attached !== undefined && attached.description === "" && action.caption
+        ? yield* worksite.describeIncident(user.id, attached.id, action.caption)
+        : attached
+      const project = yield* projectOf(incident)
+      if (incident === undefined || project === undefined) return single("report_problem_tool", menuReply(t, t.notFound))
+      if (incident.description === "") return single("report_problem_tool", describePrompt(t, incident, project))
+      return single("report_problem_tool", photoPrompt(t, incident, t.photoAdded(project.name, incident.photoRefs.length), false))
+    }
+    case "AskIncidentPhoto": {
+      const incident = yield* worksite.incident(user.id, action.incidentId)
+      if (incident === undefined) return single("report_problem_tool", menuReply(t, t.notFound))
+      return single("report_problem_tool", photoPrompt(t, incident, action.reminder ? t.waitingForPhoto : t.sendPhoto, false))
+    }
+    case "DescribeIncident":
+    case "FinishIncident": {
+      const incident = action._tag === "DescribeIncident"
+        ? yield* worksite.describeIncident(user.id, action.incidentId, action.description)
+        : yield* worksite.incident(user.id, action.incidentId)
+      const project = yield* projectOf(incident)
+      if (project === undefined) return single("report_problem_tool", menuReply(t, t.notFound))
       return single("report_problem_tool", menuReply(t, t.incidentRecorded(project.name)))
     }
     case "Escalate": {
@@ -171,9 +237,9 @@ export const runTool = Effect.fn("runTool")(function*(action: Action): Effect.fn
         sessionId: session.id,
         displayName: user.displayName,
         maskedPhone: maskPhone(user.phone),
-        at: yield* Effect.clockWith((c) => c.currentTimeMillis)
+        at: yield* now
       })
-      return { tool: "handoff_tool", replies: [{ reply: { _tag: "TextReply", body: t.handedOff } }], escalate: true } satisfies ToolResult
+      return { tool: "handoff_tool", replies: [text(t.handedOff)], escalate: true } satisfies ToolResult
     }
   }
 })

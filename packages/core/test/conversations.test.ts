@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Metric, Option } from "effect"
+import { Clock, Effect, Layer, Metric, Option } from "effect"
 import {
   buildTurn,
   decide,
@@ -40,7 +40,7 @@ const withoutCarrying: Process = (inbound: InboundMessage) =>
     const decision = yield* decide(history).pipe(Effect.provideService(RequestContext, context))
     const result = yield* runTool(decision.action).pipe(Effect.provideService(RequestContext, context))
     const again = yield* resolveSession(user.id, Option.none())
-    const turn = buildTurn(context, decision, result, 0)
+    const turn = buildTurn(context, decision, result, yield* Clock.currentTimeMillis)
     return {
       ...turn,
       sessionId: again.session.id,

@@ -14,7 +14,7 @@ import { MessageStore, type StoredMessage } from "../StoredMessage.ts"
 import { defaultWorkerOptions, runWorkers, type Process, type WorkerOptions } from "../Workers.ts"
 import type { Subcontractor } from "../Worksite.ts"
 import { drainOutbox } from "./drain.ts"
-import { runOutboxSender } from "../OutboxSender.ts"
+import { defaultSenderOptions, runOutboxSender } from "../OutboxSender.ts"
 import { RecordingMessenger, type SentReply } from "./RecordingMessenger.ts"
 
 /**
@@ -27,10 +27,21 @@ export type Utterance =
   | { readonly _tag: "Text"; readonly body: string }
   | { readonly _tag: "TapMenu"; readonly pick: number }
   | { readonly _tag: "TapOption"; readonly k: number; readonly pick: number }
-  | { readonly _tag: "Photo" }
+  | { readonly _tag: "Photo"; readonly caption: boolean }
+
+export interface Said {
+  readonly user: number
+  readonly utterance: Utterance
+}
 
 export type Step =
   | { readonly _tag: "Deliver"; readonly user: number; readonly utterance: Utterance }
+  /**
+   * One webhook carrying several messages, stored in `order` (a permutation):
+   * the provider batches and reorders, so acceptance order differs from the
+   * order the messages were sent in (their `sentAt`).
+   */
+  | { readonly _tag: "Batch"; readonly messages: ReadonlyArray<Said>; readonly order: ReadonlyArray<number> }
   /** The provider delivers an already delivered webhook again. */
   | { readonly _tag: "Redeliver"; readonly pick: number }
   | { readonly _tag: "Advance"; readonly millis: number }
@@ -40,19 +51,27 @@ export type Step =
   | { readonly _tag: "Stall"; readonly millis: number }
 
 const utterance: fc.Arbitrary<Utterance> = fc.oneof(
-  fc.constantFrom("Bonjour", "voir mes chantiers", "menu", "2", "Champigny", "blabla", "signaler un problème", "parler à quelqu'un")
+  fc.constantFrom("Bonjour", "voir mes chantiers", "menu", "1", "2", "Champigny", "blabla", "signaler un problème", "parler à quelqu'un", "retour", "Terminé")
     .map((body): Utterance => ({ _tag: "Text", body })),
   fc.nat({ max: 3 }).map((pick): Utterance => ({ _tag: "TapMenu", pick })),
   fc.record({ k: fc.integer({ min: 1, max: 3 }), pick: fc.nat({ max: 3 }) }).map(({ k, pick }): Utterance => ({ _tag: "TapOption", k, pick })),
-  fc.constant<Utterance>({ _tag: "Photo" })
+  fc.boolean().map((caption): Utterance => ({ _tag: "Photo", caption }))
 )
 
 const idle = Duration.toMillis(Duration.minutes(30))
+
+const batch = (users: number): fc.Arbitrary<Step> =>
+  fc.array(fc.record({ user: fc.integer({ min: 0, max: users - 1 }), utterance }), { minLength: 2, maxLength: 4 }).chain((messages) => {
+    const positions = messages.map((_, i) => i)
+    return fc.shuffledSubarray(positions, { minLength: positions.length, maxLength: positions.length })
+      .map((order): Step => ({ _tag: "Batch", messages, order }))
+  })
 
 export const conversationArbitrary = (users: number, maxSteps: number): fc.Arbitrary<ReadonlyArray<Step>> =>
   fc.array(
     fc.oneof(
       { weight: 8, arbitrary: fc.record({ user: fc.integer({ min: 0, max: users - 1 }), utterance }).map((d): Step => ({ _tag: "Deliver", ...d })) },
+      { weight: 2, arbitrary: batch(users) },
       { weight: 2, arbitrary: fc.nat().map((pick): Step => ({ _tag: "Redeliver", pick })) },
       {
         weight: 3,
@@ -87,7 +106,7 @@ export const SlowRuleClassifier: Layer.Layer<IntentClassifier | ClassifierStall>
         Effect.suspend(() => {
           const millis = stall ?? foldText(text).length * 200
           stall = undefined
-          return Effect.as(Effect.sleep(Duration.millis(millis)), { intent: classifyByRules(text), contextSize: history.length })
+          return Effect.as(Effect.sleep(Duration.millis(millis)), { intent: classifyByRules(text, history), contextSize: history.length })
         })
     })).pipe(Context.add(ClassifierStall, ClassifierStall.of({ stallNext: (millis) => Effect.sync(() => { stall = millis }) })))
   })
@@ -104,7 +123,7 @@ const contentOf = (u: Utterance): MessageContent => {
     case "TapOption":
       return { _tag: "ListReply", id: `option_${u.k}`, title: projectTitles[u.k - 1]! }
     case "Photo":
-      return { _tag: "Media", kind: "image", ref: "media-1", caption: "fuite" }
+      return { _tag: "Media", kind: "image", ref: "media-1", ...(u.caption ? { caption: "fuite" } : {}) }
   }
 }
 
@@ -155,8 +174,22 @@ export const runConversation = Effect.fnUntraced(function*(steps: ReadonlyArray<
   const store = yield* MessageStore
   const messenger = yield* RecordingMessenger
   const workerOptions = options.workers ?? { ...defaultWorkerOptions, concurrency: 3 }
-  const process = options.process ?? processMessage
+  // Each user's messages in the order their turns were first produced. A message is
+  // claimed only once the one before it is committed, so this is processing order; it
+  // does not depend on how a store orders sessions started at the same instant.
+  const produced = new Map<string, Array<string>>()
+  const pipeline = options.process ?? processMessage
+  const process = ((inbound: InboundMessage) =>
+    Effect.tap(pipeline(inbound), () =>
+      Effect.sync(() => {
+        const order = produced.get(inbound.from) ?? []
+        if (!order.includes(inbound.providerMessageId)) order.push(inbound.providerMessageId)
+        produced.set(inbound.from, order)
+      }))) as Process
   const violations: Array<string> = []
+  // In acceptance (arrival) order: the order the inbox promises to process each
+  // user's messages in. A provider's `sentAt` may disagree (batched, reordered
+  // webhooks) and is deliberately not what the order invariant checks.
   const delivered: Array<InboundMessage> = []
   // Ids unique across runs: a store shared by runs deduplicates on them.
   const runId = crypto.randomUUID().slice(0, 8)
@@ -166,8 +199,26 @@ export const runConversation = Effect.fnUntraced(function*(steps: ReadonlyArray<
   let workers = yield* startWorkers
   // The outbox sender runs alongside, as in the server, so taps answer replies already sent.
   // `Kill` spares it: an interrupted send is redelivered by design (at least once, deduplicated
-  // by the messenger on the reply id), and the recording messenger counts every send.
+  // by the messenger on the reply id), and the recording messenger counts every send, which
+  // the exactly-once check below reads.
   const sender = yield* Effect.forkChild(runOutboxSender())
+
+  const messageOf = (said: Said, sentAt: number) =>
+    Effect.gen(function*() {
+      const from = options.users[said.user]!.phone
+      const content = contentOf(said.utterance)
+      const replyTo = "pick" in said.utterance && (content._tag === "ButtonReply" || content._tag === "ListReply")
+        ? answered(yield* messenger.sent, from, content.id, said.utterance.pick)
+        : undefined
+      return new InboundMessage({
+        provider: "meta",
+        providerMessageId: `wamid.${runId}.${nextId++}`,
+        from,
+        sentAt,
+        content,
+        ...(replyTo === undefined ? {} : { replyTo })
+      })
+    })
 
   const checkOneActive = (when: string) =>
     Effect.forEach(options.users, (user, u) =>
@@ -179,21 +230,17 @@ export const runConversation = Effect.fnUntraced(function*(steps: ReadonlyArray<
   for (const [index, step] of steps.entries()) {
     switch (step._tag) {
       case "Deliver": {
-        const from = options.users[step.user]!.phone
-        const content = contentOf(step.utterance)
-        const replyTo = "pick" in step.utterance && (content._tag === "ButtonReply" || content._tag === "ListReply")
-          ? answered(yield* messenger.sent, from, content.id, step.utterance.pick)
-          : undefined
-        const message = new InboundMessage({
-          provider: "meta",
-          providerMessageId: `wamid.${runId}.${nextId++}`,
-          from,
-          sentAt: index,
-          content,
-          ...(replyTo === undefined ? {} : { replyTo })
-        })
+        const message = yield* messageOf(step, index * 10)
         delivered.push(message)
         yield* acceptInbound([message])
+        break
+      }
+      case "Batch": {
+        // Sent in the order generated (`sentAt` increasing), stored in `order`.
+        const sent = yield* Effect.forEach(step.messages, (said, i) => messageOf(said, index * 10 + i))
+        const accepted = step.order.map((i) => sent[i]!)
+        delivered.push(...accepted)
+        yield* acceptInbound(accepted)
         break
       }
       case "Redeliver": {
@@ -223,39 +270,57 @@ export const runConversation = Effect.fnUntraced(function*(steps: ReadonlyArray<
         Effect.map(store.recent(s.id, 10_000), (ms) => ({ session: s.id, messages: [...ms].reverse() })))
       return perSession
     })
-  const inboundCount = Effect.map(
-    Effect.forEach(options.users, conversationOf),
-    (users) => users.flat().flatMap((s) => s.messages).filter((m) => m.direction === "inbound").length
-  )
   const knownSenders = new Set(options.users.map((u) => u.phone))
   const expected = delivered.filter((m) => knownSenders.has(m.from)).length
-  for (let minute = 0; minute < (options.maxDrainMinutes ?? 180) && (yield* inboundCount) < expected; minute++) {
+  // Done when every message is committed and every reply its turn recorded has gone out:
+  // the sender is stopped only then, never between claiming a reply and sending it.
+  const settled = Effect.gen(function*() {
+    const stored = (yield* Effect.forEach(options.users, conversationOf)).flat().flatMap((s) => s.messages)
+    const replies = stored.filter((m) => m.direction === "outbound").length
+    const sentIds = new Set((yield* messenger.sent).filter((s) => knownSenders.has(s.to)).map((s) => s.replyId))
+    return stored.length - replies >= expected && sentIds.size >= replies
+  })
+  for (let minute = 0; minute < (options.maxDrainMinutes ?? 180) && !(yield* settled); minute++) {
     yield* TestClock.adjust(Duration.minutes(1))
     yield* settle(options.settleMillis ?? 0)
   }
   yield* Fiber.interrupt(workers)
   yield* Fiber.interrupt(sender)
+  // Anything still leased to the stopped sender (there should be nothing) goes out now.
+  yield* TestClock.adjust(Duration.millis(defaultSenderOptions.leaseMillis + 1))
   yield* drainOutbox
   yield* checkOneActive("at the end")
 
   const sent = yield* messenger.sent
-  const sentIds = sent.map((s) => s.replyId)
-  if (new Set(sentIds).size !== sentIds.length) violations.push(`[exactly-once] a reply was sent twice`)
+  const timesSent = new Map<string, number>()
+  for (const s of sent) timesSent.set(s.replyId, (timesSent.get(s.replyId) ?? 0) + 1)
+  for (const [replyId, times] of timesSent) if (times > 1) violations.push(`[exactly-once] reply ${replyId} was sent ${times} times`)
 
   for (const [u, user] of options.users.entries()) {
     const conversation = yield* conversationOf(user)
     const mine = delivered.filter((m) => m.from === user.phone)
     const inbound = conversation.flatMap((s) => s.messages).filter((m) => m.direction === "inbound")
-    // Exactly once: one stored inbound and at least one sent reply per delivered message.
+    // Exactly once: each delivered message is stored once, and each reply its committed turn
+    // recorded (its outbound messages, written in the same commit as its outbox entries) is
+    // sent once, in order, with what was recorded — none lost, none doubled, none extra.
     for (const m of mine) {
       const stored = inbound.filter((i) => i.providerMessageId === m.providerMessageId).length
       if (stored !== 1) violations.push(`[exactly-once] user ${u}'s ${m.providerMessageId} was stored ${stored} times`)
-      if (!sentIds.some((id) => id.startsWith(`meta:${m.providerMessageId}:`))) {
-        violations.push(`[exactly-once] user ${u}'s ${m.providerMessageId} got no reply`)
+      const recorded = turnReplies(conversation, m.providerMessageId)
+      const itsSends = sent.filter((s) => s.replyId.startsWith(`meta:${m.providerMessageId}:`))
+      if (recorded.length === 0) violations.push(`[exactly-once] user ${u}'s ${m.providerMessageId} recorded no reply`)
+      if (itsSends.length !== recorded.length) {
+        violations.push(`[exactly-once] user ${u}'s ${m.providerMessageId}: its turn recorded ${recorded.length} replies, ${itsSends.length} were sent`)
       }
+      recorded.forEach((reply, i) => {
+        const out = itsSends.find((s) => s.replyId === `meta:${m.providerMessageId}:${i}`)
+        if (out !== undefined && out.reply.body !== reply.content) {
+          violations.push(`[exactly-once] user ${u}'s ${m.providerMessageId}: reply ${i} sent "${out.reply.body}", recorded "${reply.content}"`)
+        }
+      })
     }
-    // In order: the user's messages were processed in arrival order.
-    const processedOrder = inbound.map((i) => i.providerMessageId)
+    // In order: the user's messages were processed in arrival (acceptance) order, whatever their `sentAt`.
+    const processedOrder = produced.get(user.phone) ?? []
     const arrivalOrder = mine.map((m) => m.providerMessageId)
     if (processedOrder.join() !== arrivalOrder.join()) {
       violations.push(`[order] user ${u} processed ${processedOrder.join(" ")} but they arrived ${arrivalOrder.join(" ")}`)
@@ -281,6 +346,20 @@ export const runConversation = Effect.fnUntraced(function*(steps: ReadonlyArray<
   }
   return violations
 })
+
+/** The outbound messages a turn recorded: those after its inbound in its session, up to the next inbound. */
+const turnReplies = (
+  conversation: ReadonlyArray<{ readonly messages: ReadonlyArray<StoredMessage> }>,
+  providerMessageId: string
+): ReadonlyArray<StoredMessage> => {
+  for (const { messages } of conversation) {
+    const at = messages.findIndex((m) => m.direction === "inbound" && m.providerMessageId === providerMessageId)
+    if (at === -1) continue
+    const next = messages.findIndex((m, i) => i > at && m.direction === "inbound")
+    return messages.slice(at + 1, next === -1 ? undefined : next)
+  }
+  return []
+}
 
 export interface ConversationCheckOptions<R> {
   readonly numRuns: number

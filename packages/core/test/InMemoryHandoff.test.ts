@@ -1,0 +1,8 @@
+import { InMemorySessionStore, InMemoryWorksite, resolveSession, UserId } from "@parley/core"
+import { handoffContract } from "@parley/core/testing"
+import { Effect, Layer } from "effect"
+
+handoffContract("in-memory", {
+  layer: Layer.merge(InMemoryWorksite(), InMemorySessionStore),
+  newSession: Effect.map(Effect.suspend(() => resolveSession(UserId.make(crypto.randomUUID()))), ({ session }) => ({ userId: session.userId, sessionId: session.id }))
+})
