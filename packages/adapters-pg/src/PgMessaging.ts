@@ -18,25 +18,14 @@ import {
 } from "@parley/core"
 import { Array as Arr, Context, Duration, Effect, Layer, Schema, Stream } from "effect"
 import { fromSqlError, orUnavailable } from "./mapSqlError.ts"
-
-const inboxChannel = "parley_inbox"
-const outboxChannel = "parley_outbox"
+import { inboxChannel, messagingSql, outboxChannel, type ClaimedInboxRow } from "./MessagingSql.ts"
 
 const encodeInbound = Schema.encodeSync(InboundMessage)
 const decodeInbound = Schema.decodeUnknownEffect(InboundMessage)
 const encodeReply = Schema.encodeSync(Reply)
 const decodeReply = Schema.decodeUnknownEffect(Reply)
 
-interface InboxRow {
-  readonly id: string
-  readonly payload: unknown
-  readonly attempts: number
-  readonly accepted_at: Date
-  readonly lease_token: string
-  readonly lease_until: Date
-}
-
-const toEntry = (row: InboxRow) =>
+const toEntry = (row: Pick<ClaimedInboxRow, "id" | "payload" | "attempts" | "accepted_at">) =>
   Effect.map(decodeInbound(row.payload), (message): InboxEntry => ({
     id: row.id,
     seq: Number(row.id),
@@ -59,6 +48,7 @@ const toEntry = (row: InboxRow) =>
  */
 export const makePgMessaging = Effect.gen(function*() {
   const sql = yield* PgClient.PgClient
+  const statements = messagingSql(sql)
   const inboxSignal = makeWakeSignal()
   const outboxSignal = makeWakeSignal()
 
@@ -86,37 +76,17 @@ export const makePgMessaging = Effect.gen(function*() {
           accepted_at: at(now)
         }))
         if (!Arr.isReadonlyArrayNonEmpty(rows)) return { accepted: 0, duplicates: 0 }
-        const inserted = yield* sql<{ id: string }>`
-          INSERT INTO inbox ${sql.insert(rows)}
-          ON CONFLICT (provider, provider_message_id) DO NOTHING
-          RETURNING id`
-        if (inserted.length > 0) yield* sql`SELECT pg_notify(${inboxChannel}, '')`
+        const inserted = yield* statements.acceptInbox(rows)
         return { accepted: inserted.length, duplicates: messages.length - inserted.length }
       }).pipe(orUnavailable("inbox.accept")),
 
     claim: (now, lease) =>
       Effect.gen(function*() {
-        const rows = yield* sql<InboxRow>`
-          WITH candidate AS (
-            SELECT i.id FROM inbox i
-            WHERE i.state = 'pending'
-              AND i.available_at <= ${at(now)}
-              AND (i.lease_until IS NULL OR i.lease_until < ${at(now)})
-              AND NOT EXISTS (
-                SELECT 1 FROM inbox o WHERE o.sender = i.sender AND o.state = 'pending' AND o.id < i.id
-              )
-            ORDER BY i.id
-            LIMIT 1
-            FOR UPDATE SKIP LOCKED
-          )
-          UPDATE inbox SET
-            lease_token = gen_random_uuid(),
-            lease_until = ${at(now + Duration.toMillis(lease))},
-            attempts = inbox.attempts + 1
-          FROM candidate WHERE inbox.id = candidate.id
-          RETURNING inbox.id::text AS id, inbox.payload, inbox.attempts, inbox.accepted_at, inbox.lease_token::text AS lease_token, inbox.lease_until`
+        const rows = yield* statements.claimInbox(at(now), at(now + Duration.toMillis(lease)))
         const row = rows[0]
         if (row === undefined) return undefined
+        // Work found: there may be more, so the wake-up passes on to one more idle worker.
+        yield* inboxSignal.notify
         const entry = yield* toEntry(row)
         return { entry, token: row.lease_token, leaseUntil: row.lease_until.getTime() } satisfies Claim
       }).pipe(orUnavailable("inbox.claim")),
@@ -136,10 +106,7 @@ export const makePgMessaging = Effect.gen(function*() {
 
     complete: (claim, turn) =>
       Effect.gen(function*() {
-        const retired = yield* sql`
-          UPDATE inbox SET state = 'done', completed_at = ${at(turn.at)}, lease_token = NULL, lease_until = NULL
-          WHERE id = ${claim.entry.id} AND lease_token = ${claim.token} AND state = 'pending'
-          RETURNING id`
+        const retired = yield* statements.retireInbox(claim.entry.id, claim.token, at(turn.at))
         if (retired.length === 0) return yield* new LeaseLost({ entryId: claim.entry.id })
         const messages = turn.messages.map((m): Record<string, unknown> => ({
           session_id: m.sessionId,
@@ -150,17 +117,9 @@ export const makePgMessaging = Effect.gen(function*() {
           metadata: sql.json(m.metadata),
           created_at: at(m.createdAt)
         }))
-        if (Arr.isReadonlyArrayNonEmpty(messages)) yield* sql`INSERT INTO messages ${sql.insert(messages)}`
+        if (Arr.isReadonlyArrayNonEmpty(messages)) yield* statements.insertMessages(messages)
         if (turn.sessionId !== undefined) {
-          // The session stays the one the request resolved, even if it ended
-          // meanwhile: its messages belong to it. Only an active one changes.
-          yield* turn.escalate
-            ? sql`UPDATE conversation_sessions
-                  SET status = 'escalated', end_reason = 'escalated', ended_at = ${at(turn.at)},
-                      last_message_at = GREATEST(last_message_at, ${at(turn.at)})
-                  WHERE id = ${turn.sessionId} AND status = 'active'`
-            : sql`UPDATE conversation_sessions SET last_message_at = GREATEST(last_message_at, ${at(turn.at)})
-                  WHERE id = ${turn.sessionId} AND status = 'active'`
+          yield* (turn.escalate ? statements.escalateSession : statements.touchSession)(turn.sessionId, at(turn.at))
         }
         const replies = turn.replies.map((r): Record<string, unknown> => ({
           reply_id: r.replyId,
@@ -170,10 +129,7 @@ export const makePgMessaging = Effect.gen(function*() {
           available_at: at(turn.at),
           created_at: at(turn.at)
         }))
-        if (Arr.isReadonlyArrayNonEmpty(replies)) {
-          yield* sql`INSERT INTO outbox ${sql.insert(replies)} ON CONFLICT (reply_id) DO NOTHING`
-          yield* sql`SELECT pg_notify(${outboxChannel}, '')`
-        }
+        if (Arr.isReadonlyArrayNonEmpty(replies)) yield* statements.insertReplies(replies)
       }).pipe(
         sql.withTransaction,
         Effect.catchTag("SqlError", fromSqlError("inbox.complete"))
@@ -208,7 +164,7 @@ export const makePgMessaging = Effect.gen(function*() {
 
     listDead: (limit) =>
       Effect.gen(function*() {
-        const rows = yield* sql<InboxRow & { last_error: string; failed_at: Date }>`
+        const rows = yield* sql<ClaimedInboxRow & { last_error: string; failed_at: Date }>`
           SELECT id::text AS id, payload, attempts, accepted_at, last_error, failed_at
           FROM inbox WHERE state = 'dead' ORDER BY failed_at DESC LIMIT ${limit}`
         return yield* Effect.forEach(rows, (row) =>
@@ -229,21 +185,7 @@ export const makePgMessaging = Effect.gen(function*() {
     claimDue: (now, limit, leaseMillis) =>
       Effect.gen(function*() {
         // One reply per recipient at a time, oldest first: a user sees replies in the order they were produced.
-        const rows = yield* sql<{ reply_id: string; recipient: string; payload: unknown; attempts: number; seq: string }>`
-          WITH due AS (
-            SELECT o.reply_id FROM outbox o
-            WHERE o.state = 'pending' AND o.available_at <= ${at(now)}
-              AND NOT EXISTS (
-                SELECT 1 FROM outbox p WHERE p.recipient = o.recipient AND p.state = 'pending' AND p.seq < o.seq
-              )
-            ORDER BY o.seq
-            LIMIT ${limit}
-            FOR UPDATE SKIP LOCKED
-          )
-          UPDATE outbox SET available_at = ${at(now + leaseMillis)}, attempts = outbox.attempts + 1
-          FROM due WHERE outbox.reply_id = due.reply_id
-          RETURNING outbox.reply_id, outbox.recipient, outbox.payload, outbox.attempts, outbox.seq
-          `
+        const rows = yield* statements.claimOutbox(at(now), limit, at(now + leaseMillis))
         return yield* Effect.forEach(
           // UPDATE … RETURNING does not keep the CTE's order.
           [...rows].sort((a, b) => Number(a.seq) - Number(b.seq)),
@@ -258,8 +200,7 @@ export const makePgMessaging = Effect.gen(function*() {
       }).pipe(orUnavailable("outbox.claimDue")),
 
     markSent: (replyId, providerMessageId, now) =>
-      sql`UPDATE outbox SET state = 'sent', provider_message_id = ${providerMessageId}, sent_at = ${at(now)}
-          WHERE reply_id = ${replyId}`.pipe(Effect.asVoid, orUnavailable("outbox.markSent")),
+      statements.markSent(replyId, providerMessageId, at(now)).pipe(Effect.asVoid, orUnavailable("outbox.markSent")),
 
     markFailed: (replyId, error, retryAt, now) =>
       sql`UPDATE outbox SET last_error = ${error},

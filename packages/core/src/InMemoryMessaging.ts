@@ -84,7 +84,10 @@ export const makeInMemoryMessaging = Effect.gen(function*() {
           return { entry: row.entry, token: row.token, leaseUntil: row.leaseUntil } satisfies Claim
         }
         return undefined
-      }),
+      }).pipe(
+        // Work found: there may be more, so the wake-up passes on to one more idle worker.
+        Effect.tap((claim) => (claim === undefined ? Effect.void : inboxSignal.notify))
+      ),
 
     extend: (claim, now, lease) =>
       Effect.suspend(() => {

@@ -7,6 +7,8 @@ import { count, outboxEvents } from "./PipelineMetrics.ts"
 
 export interface SenderOptions {
   readonly batch: number
+  /** Replies sent at once. A claimed batch holds one reply per recipient, so each user's order holds. */
+  readonly concurrency: number
   readonly leaseMillis: number
   readonly idlePollMillis: number
   readonly maxAttempts: number
@@ -15,6 +17,7 @@ export interface SenderOptions {
 
 export const defaultSenderOptions: SenderOptions = {
   batch: 20,
+  concurrency: 8,
   leaseMillis: 30_000,
   idlePollMillis: 5_000,
   maxAttempts: 8,
@@ -44,13 +47,17 @@ export const deliver = (entry: OutboxEntry, options: SenderOptions) =>
     }))
   })
 
-/** Delivers due replies in order, one at a time, so a user sees them in the order they were produced. */
+/**
+ * Delivers due replies, several recipients at once; `claimDue` hands out only
+ * each recipient's oldest pending reply, so a user sees replies in the order
+ * they were produced.
+ */
 export const runOutboxSender = (options: SenderOptions = defaultSenderOptions) =>
   Effect.gen(function*() {
     const outbox = yield* Outbox
     const due = yield* outbox.claimDue(yield* Clock.currentTimeMillis, options.batch, options.leaseMillis)
     if (due.length === 0) return yield* outbox.awaitWork(options.idlePollMillis)
-    yield* Effect.forEach(due, (entry) => deliver(entry, options), { discard: true })
+    yield* Effect.forEach(due, (entry) => deliver(entry, options), { concurrency: options.concurrency, discard: true })
   }).pipe(runForever("outbox.error"))
 
 export const OutboxSenderLayer = (options: SenderOptions = defaultSenderOptions): Layer.Layer<never, never, Outbox | Messenger> =>

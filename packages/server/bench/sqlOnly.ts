@@ -1,14 +1,13 @@
 // The baseline of `npm run bench:e2e`: the statements the pipeline issues for
 // one message, in the pipeline's order, from a plain loop — no HTTP, no
 // webhook decoding, no workers or wake-ups, no Graph API call, no logging.
-// The SQL text is copied from the adapters (PgMessaging, PgWorksite,
-// PgSessionStore, PgMessageStore) so both sides pay for the same plans; keep
-// it in step with them.
+// The message path's statements are the adapter's own (`messagingSql`); the
+// few single-line reads (PgWorksite, PgSessionStore, PgMessageStore) are
+// copied, so both sides pay for the same plans; keep those in step.
 import { PgClient } from "@effect/sql-pg"
+import { messagingSql } from "@parley/adapters-pg"
 import { Effect } from "effect"
 
-const inboxChannel = "parley_inbox"
-const outboxChannel = "parley_outbox"
 const lease = 60_000
 const outboxLease = 30_000
 const idleTimeout = `${30 * 60 * 1000} milliseconds`
@@ -61,40 +60,19 @@ export const oneMessage = (phone: string, providerMessageId: string, text: strin
     const sql = yield* PgClient.PgClient
     const acceptedAt = Date.now()
     const inbound = { provider: "meta", providerMessageId, from: phone, profileName: "Demo", sentAt: acceptedAt, content: { _tag: "Text", body: text } }
-    const inserted = yield* sql<{ id: string }>`
-          INSERT INTO inbox ${sql.insert([{
+    const statements = messagingSql(sql)
+    yield* statements.acceptInbox([{
       provider: "meta",
       provider_message_id: providerMessageId,
       sender: phone,
       payload: sql.json(inbound),
       available_at: at(acceptedAt),
       accepted_at: at(acceptedAt)
-    }])}
-          ON CONFLICT (provider, provider_message_id) DO NOTHING
-          RETURNING id`
-    if (inserted.length > 0) yield* sql`SELECT pg_notify(${inboxChannel}, '')`
+    }])
 
     const now = Date.now()
-    const claimed = yield* sql<InboxRow>`
-          WITH candidate AS (
-            SELECT i.id FROM inbox i
-            WHERE i.state = 'pending'
-              AND i.available_at <= ${at(now)}
-              AND (i.lease_until IS NULL OR i.lease_until < ${at(now)})
-              AND NOT EXISTS (
-                SELECT 1 FROM inbox o WHERE o.sender = i.sender AND o.state = 'pending' AND o.id < i.id
-              )
-            ORDER BY i.id
-            LIMIT 1
-            FOR UPDATE SKIP LOCKED
-          )
-          UPDATE inbox SET
-            lease_token = gen_random_uuid(),
-            lease_until = ${at(now + lease)},
-            attempts = inbox.attempts + 1
-          FROM candidate WHERE inbox.id = candidate.id
-          RETURNING inbox.id::text AS id, inbox.payload, inbox.attempts, inbox.accepted_at, inbox.lease_token::text AS lease_token, inbox.lease_until`
-    const entry = claimed[0]
+    const claimed = yield* statements.claimInbox(at(now), at(now + lease))
+    const entry = claimed[0] as InboxRow | undefined
     if (entry === undefined) return 0
     const body = entry.payload.content.body ?? ""
 
@@ -115,12 +93,9 @@ export const oneMessage = (phone: string, providerMessageId: string, text: strin
     const turnAt = Date.now()
     const replyId = `meta:${entry.payload.providerMessageId}:0`
     yield* Effect.gen(function*() {
-      const retired = yield* sql`
-          UPDATE inbox SET state = 'done', completed_at = ${at(turnAt)}, lease_token = NULL, lease_until = NULL
-          WHERE id = ${entry.id} AND lease_token = ${entry.lease_token} AND state = 'pending'
-          RETURNING id`
+      const retired = yield* statements.retireInbox(entry.id, entry.lease_token, at(turnAt))
       if (retired.length === 0) return yield* Effect.die(new Error("lease lost in the SQL-only loop"))
-      yield* sql`INSERT INTO messages ${sql.insert([
+      yield* statements.insertMessages([
         {
           session_id: session!.id,
           subcontractor_id: user.id,
@@ -139,42 +114,23 @@ export const oneMessage = (phone: string, providerMessageId: string, text: strin
           metadata: sql.json(tool.toolOutput === undefined ? { reply: tool.reply } : { reply: tool.reply, toolOutputs: [tool.toolOutput] }),
           created_at: at(turnAt + 1)
         }
-      ])}`
-      yield* sql`UPDATE conversation_sessions SET last_message_at = GREATEST(last_message_at, ${at(turnAt)})
-                  WHERE id = ${session!.id} AND status = 'active'`
-      yield* sql`INSERT INTO outbox ${sql.insert([{
+      ])
+      yield* statements.touchSession(session!.id, at(turnAt))
+      yield* statements.insertReplies([{
         reply_id: replyId,
         recipient: entry.payload.from,
         session_id: session!.id,
         payload: sql.json(tool.reply),
         available_at: at(turnAt),
         created_at: at(turnAt)
-      }])} ON CONFLICT (reply_id) DO NOTHING`
-      yield* sql`SELECT pg_notify(${outboxChannel}, '')`
+      }])
     }).pipe(sql.withTransaction)
 
     // The sender claims in batches of up to 20; one loop per message claims
     // what is due now, which is this reply or one of the other loops'.
     const sendNow = Date.now()
-    const due = yield* sql<{ reply_id: string }>`
-          WITH due AS (
-            SELECT o.reply_id FROM outbox o
-            WHERE o.state = 'pending' AND o.available_at <= ${at(sendNow)}
-              AND NOT EXISTS (
-                SELECT 1 FROM outbox p WHERE p.recipient = o.recipient AND p.state = 'pending' AND p.seq < o.seq
-              )
-            ORDER BY o.seq
-            LIMIT ${1}
-            FOR UPDATE SKIP LOCKED
-          )
-          UPDATE outbox SET available_at = ${at(sendNow + outboxLease)}, attempts = outbox.attempts + 1
-          FROM due WHERE outbox.reply_id = due.reply_id
-          RETURNING outbox.reply_id, outbox.recipient, outbox.payload, outbox.attempts, outbox.seq
-          `
-    for (const row of due) {
-      yield* sql`UPDATE outbox SET state = 'sent', provider_message_id = ${`wamid.sqlonly.${row.reply_id}`}, sent_at = ${at(Date.now())}
-          WHERE reply_id = ${row.reply_id}`
-    }
+    const due = yield* statements.claimOutbox(at(sendNow), 1, at(sendNow + outboxLease))
+    for (const row of due) yield* statements.markSent(row.reply_id, `wamid.sqlonly.${row.reply_id}`, at(Date.now()))
     return due.length
   })
 
