@@ -1,21 +1,45 @@
 -- Atomic get-or-create of a subcontractor's active session (the seed's RPC, and
 -- its 012 debugging done right).
 --
--- Strategy, chosen by measurement (npm run bench:sessions, numbers in
--- packages/adapters-pg/README.md): a transaction-scoped advisory lock on the
--- subcontractor serialises the callers of one user, then a plain read decides
--- reuse / expire / create. Against the alternative (SELECT … FOR UPDATE on the
--- active row plus INSERT … ON CONFLICT), it was 1.3× faster for spread users
--- and 2.2× faster for 4 hot users at 64 concurrent callers: waiters queue on
--- the lock instead of re-checking row versions after every release. The
--- INSERT keeps ON CONFLICT DO NOTHING on the partial unique index as a safety
--- net for writers that bypass this function, so a caller never sees a unique
--- violation, and the index guarantees there is never a second active row.
--- The lock is released at commit; one statement, one round trip.
+-- Strategy: a transaction-scoped advisory lock on the subcontractor
+-- serialises the callers of one user, then a plain read decides reuse /
+-- expire / create. The INSERT keeps ON CONFLICT DO NOTHING on the partial
+-- unique index as a safety net for writers that bypass this function (the
+-- loop then reuses their row), so a caller never sees a unique violation, and
+-- the index guarantees there is never a second active row. The lock is
+-- released at commit; one statement, one round trip (counted on the wire by
+-- npm run bench:sessions).
+--
+-- Why not the alternative, SELECT … FOR UPDATE on the active row plus
+-- INSERT … ON CONFLICT (also correct)? npm run bench:sessions runs both, same
+-- result columns, in rotating order; row lock ÷ advisory lock in ops/s over
+-- six runs (2 shared cores, load average 5–11; tables in
+-- packages/adapters-pg/README.md):
+--   4 hot users, reuse:      1 caller 0.81–1.10×, 16: 0.86–1.08×, 64: 0.55–0.69×
+--   10,000 users, reuse:     1 caller 0.90–1.18×, 16: 0.95–1.23×, 64: 0.92–1.08×
+--   4 users, every call expires the session and creates the next:
+--                            1 caller 0.92–1.08×, 16: 0.68–1.02×, 64: 0.60–0.96×
+-- With 64 callers on 4 users the advisory lock is faster in every run
+-- (1.45–1.8× for reuse, 1.04–1.67× with expiry) and its p99 is a third to a
+-- half of the row lock's (79–182 ms against 271–421 for reuse, 126–251
+-- against 321–498 with expiry), while the medians are close: its waiters
+-- queue on one lock and are served in turn, where the row lock's follow the
+-- row to its new version and some are served out of turn. The quieter the
+-- machine, the larger the lead (at load 5–7 also 1.4–1.5× with expiry at 16
+-- callers); at load 8–13 an earlier version of the benchmark had the row lock
+-- 1.03–1.14× ahead with expiry at 64 callers, with the same p99 gap. Without
+-- contention (spread users, single callers) the two are within the noise.
+-- So the advisory lock: ahead wherever the two differ in the current
+-- benchmark, a bounded tail, and one serialisation that also covers the cases
+-- with no row to lock (first creation, expiry), where the row lock falls back
+-- on racing the INSERT.
 --
 -- Idle means `now - last_message_at > timeout` (strictly), as in the core.
--- NOTICEs are raised only when `parley.debug_sessions` is on
--- (`SET parley.debug_sessions = on`), so production pays one setting lookup.
+-- NOTICEs — session … reused, session … expired (then … created), session …
+-- created, and concurrent creation … reading the winner (a writer outside this
+-- function inserted first) — are raised only when `parley.debug_sessions` is
+-- on (`SET parley.debug_sessions = on`), so production pays one setting
+-- lookup (tested in packages/adapters-pg/test/getOrCreateSession.test.ts).
 CREATE OR REPLACE FUNCTION parley_get_or_create_session(
   p_subcontractor_id uuid,
   p_idle_timeout interval,

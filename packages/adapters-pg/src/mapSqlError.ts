@@ -25,8 +25,20 @@ export const fromSqlError = (operation: string) => (error: { readonly message: s
       yield* Metric.update(Metric.withAttributes(uniqueViolations, { constraint }), 1)
       yield* Effect.logError("unique violation").pipe(Effect.annotateLogs({ event: "db.unique_violation", operation, constraint }))
     }
-    return yield* new StoreUnavailable({ operation, message: error.message })
+    return yield* new StoreUnavailable({ operation, message: describe(error) })
   })
+
+/**
+ * What went wrong, without SQL text: the driver's classification and the
+ * SQLSTATE tell an outage (`ConnectionError`) from a broken constraint
+ * (`ConstraintError (23503)`), which "Query failed" alone does not.
+ */
+const describe = (error: { readonly message: string }): string => {
+  if (!isSqlError(error)) return error.message
+  const cause = error.reason.cause
+  const code = typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string" ? ` (${cause.code})` : ""
+  return `${error.reason._tag}${code}: ${error.message}`
+}
 
 /** Maps every failure of `self` with `fromSqlError`. */
 export const orUnavailable = (operation: string) =>

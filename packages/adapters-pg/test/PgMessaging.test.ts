@@ -21,7 +21,7 @@ import { Effect, Layer, Metric } from "effect"
 
 inboxContract("postgres", PgMessaging.pipe(Layer.provide(TestDatabase())) as Layer.Layer<Inbox>)
 
-const seeded = Layer.effectDiscard(seedDemo()).pipe(Layer.provideMerge(TestDatabase({ maxConnections: 40 })))
+const seeded = Layer.effectDiscard(seedDemo()).pipe(Layer.provideMerge(TestDatabase({ maxConnections: 12 })))
 const assistant = Layer.mergeAll(PgAssistant, RecordingMessengerLayer).pipe(Layer.provideMerge(seeded))
 
 let n = 0
