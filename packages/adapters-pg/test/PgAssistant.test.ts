@@ -3,7 +3,18 @@ import { assert, describe, layer } from "@effect/vitest"
 import { PgAssistant, seedDemo } from "@parley/adapters-pg"
 import { TestDatabase } from "@parley/adapters-pg/testing"
 import { demoSubcontractors, Handoff, PhoneNumber, SessionStore, Subcontractor, TaskId, UserId, Worksite } from "@parley/core"
-import { buttonsOf, chatAs, drainInbox, drainOutbox, inboundOf, killedAfterThePipeline, makeLogRecorder, RecordingMessengerLayer } from "@parley/core/testing"
+import {
+  buttonsOf,
+  chatAs,
+  drainInbox,
+  drainOutbox,
+  inboundOf,
+  incidentSummaries,
+  killedAfterThePipeline,
+  makeLogRecorder,
+  RecordingMessengerLayer,
+  startReport
+} from "@parley/core/testing"
 import { Effect, Layer } from "effect"
 
 // A small pool: other test files hammer the same server with dozens of connections.
@@ -27,26 +38,12 @@ const newUser = (locale: "fr" | "en" = "fr") =>
     return user
   }).pipe(Effect.orDie)
 
-const incidentsOf = (user: Subcontractor) =>
-  Effect.gen(function*() {
-    return (yield* (yield* Worksite).incidentsOf(user.id)).map((i) => ({ description: i.description, photos: i.photoRefs }))
-  })
-
-const startReport = (user: Subcontractor, site: string) =>
-  Effect.gen(function*() {
-    const chat = chatAs(user.phone)
-    const [menu] = yield* chat.say("menu")
-    const [which] = yield* chat.tap(menu, buttonsOf(menu)[1]!)
-    yield* chat.tap(which, site)
-    return chat
-  })
-
 describe("the worksite assistant on Postgres", () => {
   layer(assistant, { timeout: "60 seconds" })((it) => {
     it.effect("report a problem: a description, then photos attached to the same incident, then Done", () =>
       Effect.gen(function*() {
         const user = yield* newUser()
-        const chat = yield* startReport(user, "Montreuil")
+        const { chat } = yield* startReport(user, "Montreuil")
         const [recorded] = yield* chat.say("Fuite d'eau au R+2")
         assert.deepStrictEqual(buttonsOf(recorded), ["Ajouter une photo", "Terminé"])
         yield* chat.photo("media-1")
@@ -54,7 +51,7 @@ describe("the worksite assistant on Postgres", () => {
         assert.match(second!.body, /\(2 photos\)/)
         const [done] = yield* chat.tap(second, "Terminé")
         assert.match(done!.body, /le problème sur Montreuil est enregistré/)
-        assert.deepStrictEqual(yield* incidentsOf(user), [{ description: "Fuite d'eau au R+2", photos: ["media-1", "media-2"] }])
+        assert.deepStrictEqual(yield* incidentSummaries(user), [{ description: "Fuite d'eau au R+2", photos: ["media-1", "media-2"] }])
         const sql = yield* PgClient.PgClient
         const rows = yield* sql<{ photo_ref: string | null; photos: number }>`
           SELECT i.photo_ref, (SELECT count(*)::int FROM incident_photos p WHERE p.incident_id = i.id) AS photos
@@ -65,15 +62,15 @@ describe("the worksite assistant on Postgres", () => {
     it.effect("a photo first, then its description; a photo with a caption is one step (English)", () =>
       Effect.gen(function*() {
         const user = yield* newUser("en")
-        const chat = yield* startReport(user, "Champigny")
+        const { chat } = yield* startReport(user, "Champigny")
         const [ask] = yield* chat.photo("media-a")
         assert.strictEqual(ask!.body, "📷 Photo received for Champigny. Describe the problem in a few words.")
         const [done] = yield* chat.say("Broken window")
         assert.match(done!.body, /problem on Champigny is recorded/)
-        const captioned = yield* startReport(user, "Montreuil")
+        const { chat: captioned } = yield* startReport(user, "Montreuil")
         const [oneStep] = yield* captioned.photo("media-b", "Cracked slab")
         assert.match(oneStep!.body, /problem on Montreuil is recorded/)
-        assert.deepStrictEqual(yield* incidentsOf(user), [
+        assert.deepStrictEqual(yield* incidentSummaries(user), [
           { description: "Cracked slab", photos: ["media-b"] },
           { description: "Broken window", photos: ["media-a"] }
         ])
@@ -90,7 +87,7 @@ describe("the worksite assistant on Postgres", () => {
         yield* killedAfterThePipeline(photo)
         assert.strictEqual(yield* drainInbox(), 1)
         yield* drainOutbox
-        assert.deepStrictEqual(yield* incidentsOf(user), [{ description: "Plus de courant", photos: ["media-x"] }])
+        assert.deepStrictEqual(yield* incidentSummaries(user), [{ description: "Plus de courant", photos: ["media-x"] }])
       }))
 
     it.effect("Mark done changes the task's status in the database", () =>

@@ -1,11 +1,9 @@
 import { PgClient } from "@effect/sql-pg"
 import { assert, describe, it, layer } from "@effect/vitest"
 import {
-  acceptInbound,
   contextMessages,
   demoSubcontractors,
   directActions,
-  InboundMessage,
   Inbox,
   PhoneNumber,
   sessionResolutions,
@@ -14,7 +12,7 @@ import {
   type Reply,
   type Subcontractor
 } from "@parley/core"
-import { checkConversations, drainInbox, drainOutbox, failureReport, inboxContract, RecordingMessenger, RecordingMessengerLayer, SlowRuleClassifier } from "@parley/core/testing"
+import { chatAs, checkConversations, failureReport, inboxContract, RecordingMessengerLayer, SlowRuleClassifier } from "@parley/core/testing"
 import { PgAssistant, PgMessageStore, PgMessaging, PgSessionStore, PgWorksite, seedDemo, sessionHealth } from "@parley/adapters-pg"
 import { TestDatabase } from "@parley/adapters-pg/testing"
 import { Effect, Layer, Metric } from "effect"
@@ -24,26 +22,9 @@ inboxContract("postgres", PgMessaging.pipe(Layer.provide(TestDatabase())) as Lay
 const seeded = Layer.effectDiscard(seedDemo()).pipe(Layer.provideMerge(TestDatabase({ maxConnections: 12 })))
 const assistant = Layer.mergeAll(PgAssistant, RecordingMessengerLayer).pipe(Layer.provideMerge(seeded))
 
-let n = 0
 const karim = demoSubcontractors[0]!
 /** One message through inbox, workers and outbox; a tap names the reply it answers (`on`), as WhatsApp's `context.id` does. */
-const say = (content: MessageContent, on?: Reply) =>
-  Effect.gen(function*() {
-    const messenger = yield* RecordingMessenger
-    const sent = yield* messenger.sent
-    const replyTo = on === undefined ? undefined : sent.find((s) => s.reply === on)?.providerMessageId
-    yield* acceptInbound([new InboundMessage({
-      provider: "meta",
-      providerMessageId: `wamid.pg${++n}`,
-      from: karim.phone,
-      sentAt: 0,
-      content,
-      ...(replyTo === undefined ? {} : { replyTo })
-    })])
-    yield* drainInbox()
-    yield* drainOutbox
-    return (yield* messenger.sent).slice(sent.length).map((s) => s.reply)
-  })
+const say = (content: MessageContent, on?: Reply) => chatAs(karim.phone).send(content, on)
 const rows = (reply: Reply | undefined) => (reply?._tag === "ListReplyMessage" ? reply.sections.flatMap((s) => s.rows) : [])
 const metric = (m: Metric.Metric<number, Metric.CounterState<number>>, attributes: Record<string, string>) =>
   Effect.map(Metric.value(Metric.withAttributes(m, attributes)), (s) => s.count)

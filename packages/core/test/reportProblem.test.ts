@@ -1,35 +1,21 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { demoSubcontractors, InMemoryAssistant, Worksite, type Subcontractor } from "@parley/core"
+import { demoSubcontractors, InMemoryAssistant } from "@parley/core"
 import {
   buttonsOf,
-  chatAs,
   deliverThrough,
   drainInbox,
   drainOutbox,
   inboundOf,
+  incidentSummaries,
   killedAfterThePipeline,
-  RecordingMessengerLayer
+  RecordingMessengerLayer,
+  startReport
 } from "@parley/core/testing"
 
 const karim = demoSubcontractors[0]!
 const sarah = demoSubcontractors[1]!
 const TestLayer = () => Layer.mergeAll(InMemoryAssistant(), RecordingMessengerLayer)
-
-const incidentsOf = (user: Subcontractor) =>
-  Effect.gen(function*() {
-    return (yield* (yield* Worksite).incidentsOf(user.id)).map((i) => ({ description: i.description, photos: i.photoRefs }))
-  })
-
-/** Report a problem → the site: the assistant now waits for the description (or a photo). */
-const startReport = (user: Subcontractor, site: string) =>
-  Effect.gen(function*() {
-    const chat = chatAs(user.phone)
-    const [menu] = yield* chat.say("menu")
-    const [which] = yield* chat.tap(menu, buttonsOf(menu)[1]!)
-    const [describe] = yield* chat.tap(which, site)
-    return { chat, describe: describe! }
-  })
 
 describe("report a problem: a description and optional photos, over as many messages as the user needs", () => {
   it.effect("a description is recorded at once; photos sent after it are attached to the same incident; Done ends the report", () =>
@@ -40,21 +26,21 @@ describe("report a problem: a description and optional photos, over as many mess
       const [recorded] = yield* chat.say("Fuite d'eau au R+2")
       assert.strictEqual(recorded!.body, "✅ Problème enregistré sur Montreuil. Vous pouvez ajouter une photo.")
       assert.deepStrictEqual(buttonsOf(recorded), ["Ajouter une photo", "Terminé"])
-      assert.deepStrictEqual(yield* incidentsOf(karim), [{ description: "Fuite d'eau au R+2", photos: [] }])
+      assert.deepStrictEqual(yield* incidentSummaries(karim), [{ description: "Fuite d'eau au R+2", photos: [] }])
 
       const [first] = yield* chat.photo("media-1")
       assert.strictEqual(first!.body, "📷 Photo ajoutée au signalement sur Montreuil (1 photo). Envoyez-en une autre ou touchez « Terminé ».")
       assert.deepStrictEqual(buttonsOf(first), ["Terminé"])
       const [second] = yield* chat.photo("media-2", "vue de près")
       assert.match(second!.body, /\(2 photos\)/)
-      assert.deepStrictEqual(yield* incidentsOf(karim), [{ description: "Fuite d'eau au R+2", photos: ["media-1", "media-2"] }], "one incident, both photos")
+      assert.deepStrictEqual(yield* incidentSummaries(karim), [{ description: "Fuite d'eau au R+2", photos: ["media-1", "media-2"] }], "one incident, both photos")
 
       const [done] = yield* chat.tap(second, "Terminé")
       assert.strictEqual(done!.body, "Merci, le problème sur Montreuil est enregistré. L'équipe est prévenue.")
       assert.deepStrictEqual(buttonsOf(done), ["Voir mes chantiers", "Signaler un problème", "Parler à quelqu'un"])
       const [after] = yield* chat.photo("media-3")
       assert.match(after!.body, /Je ne sais pas encore lire ce type de message/, "the report is over: a photo now is out of context")
-      assert.strictEqual((yield* incidentsOf(karim))[0]!.photos.length, 2)
+      assert.strictEqual((yield* incidentSummaries(karim))[0]!.photos.length, 2)
     }).pipe(Effect.provide(TestLayer())))
 
   it.effect("\"Add a photo\" says how; the next photo is attached", () =>
@@ -66,7 +52,7 @@ describe("report a problem: a description and optional photos, over as many mess
       assert.deepStrictEqual(buttonsOf(how), ["Terminé"])
       const [added] = yield* chat.photo("media-9")
       assert.match(added!.body, /Photo ajoutée au signalement sur Champigny \(1 photo\)/)
-      assert.deepStrictEqual(yield* incidentsOf(karim), [{ description: "Cloison fissurée", photos: ["media-9"] }])
+      assert.deepStrictEqual(yield* incidentSummaries(karim), [{ description: "Cloison fissurée", photos: ["media-9"] }])
     }).pipe(Effect.provide(TestLayer())))
 
   it.effect("a photo first: the assistant asks for the description, and it completes the same incident", () =>
@@ -74,12 +60,12 @@ describe("report a problem: a description and optional photos, over as many mess
       const { chat } = yield* startReport(karim, "Montreuil")
       const [ask] = yield* chat.photo("media-1")
       assert.strictEqual(ask!.body, "📷 Photo reçue pour Montreuil. Décrivez le problème en quelques mots.")
-      assert.deepStrictEqual(yield* incidentsOf(karim), [{ description: "", photos: ["media-1"] }], "recorded at once, so nothing is lost")
+      assert.deepStrictEqual(yield* incidentSummaries(karim), [{ description: "", photos: ["media-1"] }], "recorded at once, so nothing is lost")
       const [another] = yield* chat.photo("media-2")
       assert.strictEqual(another!.body, ask!.body, "more photos, still waiting for words")
       const [done] = yield* chat.say("Vitre cassée au rez-de-chaussée")
       assert.strictEqual(done!.body, "Merci, le problème sur Montreuil est enregistré. L'équipe est prévenue.")
-      assert.deepStrictEqual(yield* incidentsOf(karim), [{ description: "Vitre cassée au rez-de-chaussée", photos: ["media-1", "media-2"] }])
+      assert.deepStrictEqual(yield* incidentSummaries(karim), [{ description: "Vitre cassée au rez-de-chaussée", photos: ["media-1", "media-2"] }])
     }).pipe(Effect.provide(TestLayer())))
 
   it.effect("a photo with its caption is the whole report, in one step", () =>
@@ -87,7 +73,7 @@ describe("report a problem: a description and optional photos, over as many mess
       const { chat } = yield* startReport(karim, "Montreuil")
       const [done] = yield* chat.photo("media-1", "fuite au R+2")
       assert.strictEqual(done!.body, "Merci, le problème sur Montreuil est enregistré. L'équipe est prévenue.")
-      assert.deepStrictEqual(yield* incidentsOf(karim), [{ description: "fuite au R+2", photos: ["media-1"] }])
+      assert.deepStrictEqual(yield* incidentSummaries(karim), [{ description: "fuite au R+2", photos: ["media-1"] }])
     }).pipe(Effect.provide(TestLayer())))
 
   it.effect("while a photo is awaited, other text gets a reminder, a request leaves the report, and \"2\" is Done", () =>
@@ -105,7 +91,7 @@ describe("report a problem: a description and optional photos, over as many mess
       yield* next.chat.say("Porte bloquée")
       const [done] = yield* next.chat.say("2")
       assert.match(done!.body, /problème sur Champigny est enregistré/, "Twilio's numbered \"2. Terminé\"")
-      assert.strictEqual((yield* incidentsOf(karim)).length, 2)
+      assert.strictEqual((yield* incidentSummaries(karim)).length, 2)
     }).pipe(Effect.provide(TestLayer())))
 
   it.effect("in English for English users", () =>
@@ -128,10 +114,10 @@ describe("report a problem: a description and optional photos, over as many mess
       const { chat } = yield* startReport(karim, "Montreuil")
       const photo = inboundOf(karim.phone, { _tag: "Media", kind: "image", ref: "media-1" })
       yield* killedAfterThePipeline(photo)
-      assert.deepStrictEqual(yield* incidentsOf(karim), [{ description: "", photos: ["media-1"] }])
+      assert.deepStrictEqual(yield* incidentSummaries(karim), [{ description: "", photos: ["media-1"] }])
       assert.strictEqual(yield* drainInbox(), 1)
       yield* drainOutbox
-      assert.deepStrictEqual(yield* incidentsOf(karim), [{ description: "", photos: ["media-1"] }], "one incident, one photo")
+      assert.deepStrictEqual(yield* incidentSummaries(karim), [{ description: "", photos: ["media-1"] }], "one incident, one photo")
 
       const second = inboundOf(karim.phone, { _tag: "Media", kind: "image", ref: "media-2" })
       yield* killedAfterThePipeline(second)
@@ -140,6 +126,6 @@ describe("report a problem: a description and optional photos, over as many mess
       assert.deepStrictEqual(yield* deliverThrough(second), [], "redelivered: acknowledged, not processed")
       const [done] = yield* chat.say("Fuite")
       assert.match(done!.body, /est enregistré/)
-      assert.deepStrictEqual(yield* incidentsOf(karim), [{ description: "Fuite", photos: ["media-1", "media-2"] }])
+      assert.deepStrictEqual(yield* incidentSummaries(karim), [{ description: "Fuite", photos: ["media-1", "media-2"] }])
     }).pipe(Effect.provide(TestLayer())))
 })

@@ -6,7 +6,6 @@ import {
   contextMessages,
   demoSubcontractors,
   directActions,
-  InboundMessage,
   InMemoryAssistant,
   InMemoryMessaging,
   PhoneNumber,
@@ -15,37 +14,14 @@ import {
   type MessageContent,
   type Reply
 } from "@parley/core"
-import { drainInbox, drainOutbox, RecordingMessenger, RecordingMessengerLayer } from "@parley/core/testing"
+import { chatAs, drainInbox, drainOutbox, inboundOf, RecordingMessenger, RecordingMessengerLayer } from "@parley/core/testing"
 
 const karim = demoSubcontractors[0]!
-let n = 0
-const inbound = (content: MessageContent, from: string = karim.phone, replyTo?: string) =>
-  new InboundMessage({
-    provider: "meta",
-    providerMessageId: `wamid.t${++n}`,
-    from: PhoneNumber.make(from),
-    sentAt: 0,
-    content,
-    ...(replyTo === undefined ? {} : { replyTo })
-  })
-
 const TestLayer = Layer.mergeAll(InMemoryAssistant(), RecordingMessengerLayer)
 
-/**
- * Sends one message through the inbox, the workers and the outbox; returns the
- * replies it produced. A tap names the reply it answers (`on`), as WhatsApp's
- * `context.id` does.
- */
+/** One message through the inbox, the workers and the outbox; a tap names the reply it answers (`on`), as WhatsApp's `context.id` does. */
 const say = (content: MessageContent, options: { readonly from?: string; readonly on?: Reply | undefined } = {}) =>
-  Effect.gen(function*() {
-    const sent = yield* (yield* RecordingMessenger).sent
-    const before = sent.length
-    const replyTo = options.on === undefined ? undefined : sent.find((s) => s.reply === options.on)?.providerMessageId
-    yield* acceptInbound([inbound(content, options.from, replyTo)])
-    yield* drainInbox()
-    yield* drainOutbox
-    return (yield* (yield* RecordingMessenger).sent).slice(before).map((s) => s.reply)
-  })
+  chatAs(PhoneNumber.make(options.from ?? karim.phone)).send(content, options.on)
 
 const rows = (reply: Reply | undefined) =>
   reply?._tag === "ListReplyMessage" ? reply.sections.flatMap((s) => s.rows) : []
@@ -157,7 +133,7 @@ describe("the seed's manual test, in memory", () => {
 
   it.effect("a redelivered webhook is acknowledged and not processed again", () =>
     Effect.gen(function*() {
-      const message = inbound({ _tag: "Text", body: "Bonjour" })
+      const message = inboundOf(karim.phone, { _tag: "Text", body: "Bonjour" })
       const first = yield* acceptInbound([message])
       const again = yield* acceptInbound([message, message])
       assert.deepStrictEqual([first.accepted, again.accepted, again.duplicates], [1, 0, 2])
