@@ -78,11 +78,15 @@ export const ServerLayer = (config: ServerConfig) =>
         Layer.provide(Layer.mergeAll(providers(config, selfUrl), settings, policy)),
         Layer.provide(stores)
       )
-    const started = Layer.effectDiscard(primeAlertCounters.pipe(Effect.andThen(Effect.logInfo(
-      isDevMode(config)
-        ? `parley listening on ${selfUrl} — dev mode: open ${selfUrl}/ to talk to the assistant`
-        : `parley listening on ${selfUrl}`
-    ).pipe(Effect.annotateLogs({ event: "server.started", database: db.embedded ? "embedded" : "DATABASE_URL", workers: config.workers })))))
+    const started = Layer.effectDiscard(Effect.gen(function*() {
+      yield* primeAlertCounters
+      yield* Effect.logInfo(
+        isDevMode(config)
+          ? `parley listening on ${selfUrl} — dev mode: open ${selfUrl}/ to talk to the assistant`
+          : `parley listening on ${selfUrl}`
+      ).pipe(Effect.annotateLogs({ event: "server.started", database: db.embedded ? "embedded" : "DATABASE_URL", workers: config.workers }))
+      yield* Effect.addFinalizer(() => Effect.logInfo("parley stopped").pipe(Effect.annotateLogs({ event: "server.stopped" })))
+    }))
     // In dev mode the same DevSimulator.layer value feeds the providers and the simulator routes:
     // layers are memoised by reference, so both see one simulator and one fake Graph API.
     return isDevMode(config)

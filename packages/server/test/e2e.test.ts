@@ -247,6 +247,7 @@ describe("graceful shutdown", () => {
       query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
     assert.isAbove((await connections())[0]!.n, 0, "the running server holds connections")
     assert.strictEqual(await server.stop(), 0)
+    assert.include(server.output(), `"event":"server.stopped"`)
     const afterStop = await fetch(`${server.url}/healthz`).then(() => "answered", (e: unknown) => e)
     assert.instanceOf(afterStop, TypeError, "nothing listens any more")
     assert.strictEqual((await connections())[0]!.n, 0, "the pool is closed")
