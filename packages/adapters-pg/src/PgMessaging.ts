@@ -184,7 +184,6 @@ export const makePgMessaging = Effect.gen(function*() {
   const outbox = Outbox.of({
     claimDue: (now, limit, leaseMillis) =>
       Effect.gen(function*() {
-        // One reply per recipient at a time, oldest first: a user sees replies in the order they were produced.
         const rows = yield* statements.claimOutbox(at(now), limit, at(now + leaseMillis))
         return yield* Effect.forEach(
           // UPDATE … RETURNING does not keep the CTE's order.

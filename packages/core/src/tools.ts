@@ -9,7 +9,7 @@ import { RequestContext } from "./RequestContext.ts"
 import type { ToolOutput } from "./StoredMessage.ts"
 import type { StoreUnavailable } from "./StoreUnavailable.ts"
 import type { ToolReply, ToolResult } from "./ToolResult.ts"
-import { Worksite, type Incident, type Project, type Task } from "./Worksite.ts"
+import { Worksite, type Incident, type Project, type ProjectId, type Task } from "./Worksite.ts"
 
 /** WhatsApp shows at most 10 rows in a list: 9 items and a "more" row when there are more. */
 export const pageSize = 9
@@ -128,10 +128,10 @@ export const runTool = Effect.fn("runTool")(function*(action: Action): Effect.fn
   const worksite = yield* Worksite
   const t = copy[user.locale]
   const now = Effect.clockWith((c) => c.currentTimeMillis)
+  // One of the user's projects: an id from a tap or an incident is only trusted through their assignments.
+  const projectById = (id: ProjectId) => Effect.map(worksite.projectsOf(user.id), (projects) => projects.find((p) => p.id === id))
   const projectOf = (incident: Incident | undefined) =>
-    incident === undefined
-      ? Effect.succeed(undefined)
-      : Effect.map(worksite.projectsOf(user.id), (projects) => projects.find((p) => p.id === incident.projectId))
+    incident === undefined ? Effect.succeed(undefined) : projectById(incident.projectId)
 
   switch (action._tag) {
     case "Menu":
@@ -151,8 +151,7 @@ export const runTool = Effect.fn("runTool")(function*(action: Action): Effect.fn
         { body: (pages, page) => t.projectsBody(projects.length, page, pages), button: t.projectsButton, section: t.viewSites }))
     }
     case "ListTasks": {
-      const projects = yield* worksite.projectsOf(user.id)
-      const project = projects.find((p) => p.id === action.projectId)
+      const project = yield* projectById(action.projectId)
       if (project === undefined) return single("list_tasks_tool", menuReply(t, t.notFound))
       const tasks = yield* worksite.tasksOf(user.id, project.id)
       if (tasks.length === 0) return single("list_tasks_tool", menuReply(t, t.noTasks(project.name)))
@@ -185,12 +184,12 @@ export const runTool = Effect.fn("runTool")(function*(action: Action): Effect.fn
         { body: () => t.whichProject, button: t.projectsButton, section: t.reportProblem.slice(0, 24) }))
     }
     case "AskProblemDescription": {
-      const project = (yield* worksite.projectsOf(user.id)).find((p) => p.id === action.projectId)
+      const project = yield* projectById(action.projectId)
       if (project === undefined) return single("report_problem_tool", menuReply(t, t.notFound))
       return single("report_problem_tool", text(t.describeProblem(project.name), { awaiting: { kind: "problem_description", id: project.id } }))
     }
     case "RecordIncident": {
-      const project = (yield* worksite.projectsOf(user.id)).find((p) => p.id === action.projectId)
+      const project = yield* projectById(action.projectId)
       if (project === undefined) return single("report_problem_tool", menuReply(t, t.notFound))
       // The inbox entry's identity makes a retried message record the incident once, and answer as the first time did.
       const incident = yield* worksite.reportIncident({
