@@ -1,0 +1,114 @@
+import { Cause, Clock, Duration, Effect, Fiber, Layer, Option } from "effect"
+import { defaultRetryPolicy, Inbox, type Claim, type LeaseLost, type RetryPolicy } from "./Inbox.ts"
+import { PipelineError } from "../pipeline/PipelineError.ts"
+import { count, inboxEvents } from "../pipeline/PipelineMetrics.ts"
+import { processMessage } from "../pipeline/processMessage.ts"
+import { runForever } from "../internal/runForever.ts"
+import type { StoreUnavailable } from "../StoreUnavailable.ts"
+import { observeStage } from "../pipeline/stage.ts"
+import type { Turn } from "../conversation/Turn.ts"
+
+export interface WorkerOptions {
+  readonly concurrency: number
+  /** How long a claim is held before another worker may take the message over. */
+  readonly lease: Duration.Duration
+  /** Longest sleep with no work: a safety net behind `awaitWork` wake-ups. */
+  readonly idlePoll: Duration.Duration
+  readonly retry: RetryPolicy
+}
+
+/** Turns an inbox entry into its turn. `processMessage` in production; tests may substitute a variant. */
+export type Process = typeof processMessage
+
+export const defaultWorkerOptions: WorkerOptions = {
+  concurrency: 4,
+  lease: Duration.seconds(60),
+  idlePoll: Duration.seconds(5),
+  retry: defaultRetryPolicy
+}
+
+type ProcessRequirements = Effect.Services<ReturnType<typeof processMessage>>
+
+/**
+ * The pipeline's last stage: the turn and the inbox entry's completion in one
+ * atomic step. A store failure is a `PipelineError` naming the stage; a lost
+ * lease stays `LeaseLost`, since the message is another worker's now and this
+ * one must not record a failure for it.
+ */
+export const commitTurn = (claim: Claim, turn: Turn) =>
+  Effect.gen(function*() {
+    const inbox = yield* Inbox
+    return yield* inbox.complete(claim, turn).pipe(
+      Effect.catchTag("StoreUnavailable", (e) => Effect.fail(new PipelineError({ stage: "commit", message: e.message })))
+    )
+  }).pipe(observeStage("commit"))
+
+/** The entry's recorded error names the failed stage first: what an operator reading a dead entry needs. */
+const describeFailure = (cause: Cause.Cause<unknown>): { readonly error: string; readonly stage?: string } => {
+  const failure = Option.getOrUndefined(Cause.findErrorOption(cause))
+  if (failure instanceof PipelineError) return { error: `${failure.stage}: ${failure.message}`, stage: failure.stage }
+  return { error: Cause.pretty(cause).split("\n")[0] ?? "failure" }
+}
+
+/**
+ * Processes one claimed entry: the pipeline's turn is committed with the
+ * entry, or the entry is failed (retry or dead). An interrupted worker gives
+ * its claim back so another takes it at once instead of waiting for the lease.
+ */
+export const handleClaim = (claim: Claim, options: WorkerOptions, process: Process = processMessage) =>
+  Effect.gen(function*() {
+    const inbox = yield* Inbox
+    // A slow stage (a model call) must not let another worker take the message
+    // over while this one is alive: renew the lease at a third of its length.
+    const heartbeat = yield* Effect.gen(function*() {
+      let current = claim
+      while (true) {
+        yield* Effect.sleep(Duration.millis(Duration.toMillis(options.lease) / 3))
+        current = yield* inbox.extend(current, yield* Clock.currentTimeMillis, options.lease)
+      }
+    }).pipe(Effect.ignore, Effect.forkChild)
+    const outcome = yield* process(claim.entry.message).pipe(
+      Effect.flatMap((turn) => commitTurn(claim, turn)),
+      Effect.as("processed" as const),
+      Effect.catchCause((cause): Effect.Effect<"dead" | "retried", LeaseLost | PipelineError | StoreUnavailable> =>
+        Cause.hasInterruptsOnly(cause)
+          ? Effect.failCause(cause)
+          : Effect.gen(function*() {
+            const { error, stage } = describeFailure(cause)
+            const result = yield* inbox.fail(claim, error, yield* Clock.currentTimeMillis, options.retry)
+            yield* Effect.logWarning("processing failed").pipe(Effect.annotateLogs({
+              event: result === "dead" ? "inbox.dead" : "inbox.retry",
+              entryId: claim.entry.id,
+              attempt: claim.entry.attempts,
+              ...(stage === undefined ? {} : { stage }),
+              error
+            }))
+            return result === "dead" ? "dead" as const : "retried" as const
+          })
+      ),
+      Effect.onInterrupt(() => inbox.release(claim).pipe(Effect.ignore)),
+      Effect.ensuring(Fiber.interrupt(heartbeat))
+    )
+    yield* count(inboxEvents, { event: outcome })
+    return outcome
+  }).pipe(
+    // The parent of the message's spans: `processMessage` (and its stages) and `stage.commit`.
+    Effect.withSpan("handleClaim", { attributes: { "parley.inbox_entry": claim.entry.id, "parley.attempt": claim.entry.attempts } })
+  )
+
+/** One worker: claim, process, repeat; sleep until woken when there is nothing to claim. */
+export const workerLoop = (options: WorkerOptions, process: Process = processMessage) =>
+  Effect.gen(function*() {
+    const inbox = yield* Inbox
+    const claim = yield* inbox.claim(yield* Clock.currentTimeMillis, options.lease)
+    if (claim === undefined) return yield* inbox.awaitWork(options.idlePoll)
+    yield* handleClaim(claim, options, process)
+  }).pipe(runForever("worker.error"))
+
+/** `concurrency` workers for as long as the scope lives. Several processes may run them against one inbox. */
+export const runWorkers = (options: WorkerOptions = defaultWorkerOptions, process: Process = processMessage) =>
+  Effect.forEach(Array.from({ length: options.concurrency }, (_, i) => i), (i) =>
+    workerLoop(options, process).pipe(Effect.annotateLogs({ worker: i })), { concurrency: "unbounded", discard: true })
+
+export const WorkersLayer = (options: WorkerOptions = defaultWorkerOptions): Layer.Layer<never, never, Inbox | ProcessRequirements> =>
+  Layer.effectDiscard(Effect.forkScoped(runWorkers(options)))

@@ -1,0 +1,246 @@
+import { Context, DateTime, Duration, Effect, Layer } from "effect"
+import { makeWakeSignal } from "../intake/WakeSignal.ts"
+import type { InboundMessage } from "../channel/InboundMessage.ts"
+import { Inbox, LeaseLost, type Claim, type DeadEntry, type InboxEntry } from "../intake/Inbox.ts"
+import { Outbox, type OutboxEntry } from "../delivery/Outbox.ts"
+import { SessionStore } from "../session/SessionStore.ts"
+import { MessageStore, StoredMessage } from "../conversation/StoredMessage.ts"
+
+interface Row {
+  entry: InboxEntry
+  state: "pending" | "done" | "dead"
+  availableAt: number
+  token?: string | undefined
+  leaseUntil?: number | undefined
+  error?: string | undefined
+  failedAt?: number | undefined
+}
+
+interface OutRow {
+  entry: OutboxEntry
+  state: "pending" | "sent" | "dead"
+  availableAt: number
+  providerMessageId?: string
+}
+
+/**
+ * `Inbox`, `Outbox` and `MessageStore` over one in-process state, so a turn is
+ * committed with its inbox entry in one step as the Postgres adapter does in
+ * one transaction. Needs a `SessionStore` for the turn's session activity.
+ */
+export const makeInMemoryMessaging = Effect.gen(function*() {
+  const sessions = yield* SessionStore
+  const rows: Array<Row> = []
+  const byKey = new Map<string, Row>()
+  const messages: Array<StoredMessage> = []
+  const outbox: Array<OutRow> = []
+  const inboxSignal = makeWakeSignal()
+  const outboxSignal = makeWakeSignal()
+  let seq = 0
+  let tokens = 0
+
+  const owned = (claim: Claim): Row | undefined => {
+    const row = byKey.get(claim.entry.id)
+    return row?.state === "pending" && row.token === claim.token ? row : undefined
+  }
+
+  const appendMessages = (turnMessages: ReadonlyArray<Omit<StoredMessage, "id">>) => {
+    for (const m of turnMessages) messages.push(new StoredMessage({ ...m, id: crypto.randomUUID() }))
+  }
+
+  const inbox = Inbox.of({
+    accept: (incoming: ReadonlyArray<InboundMessage>, now) =>
+      Effect.andThen(
+        Effect.sync(() => {
+          let accepted = 0
+          for (const message of incoming) {
+            const id = `${message.provider}:${message.providerMessageId}`
+            if (byKey.has(id)) continue
+            const row: Row = { entry: { id, seq: ++seq, message, attempts: 0, acceptedAt: now }, state: "pending", availableAt: now }
+            rows.push(row)
+            byKey.set(id, row)
+            accepted++
+          }
+          return { accepted, duplicates: incoming.length - accepted }
+        }),
+        (result) => Effect.as(result.accepted > 0 ? inboxSignal.notify : Effect.void, result)
+      ),
+
+    claim: (now, lease) =>
+      Effect.sync(() => {
+        // The head of each sender's queue is its oldest pending entry; only a
+        // head that is due and not leased may be claimed.
+        const heads = new Set<string>()
+        for (const row of rows) {
+          if (row.state !== "pending") continue
+          const sender = row.entry.message.from
+          if (heads.has(sender)) continue
+          heads.add(sender)
+          const leased = row.leaseUntil !== undefined && row.leaseUntil > now
+          if (leased || row.availableAt > now) continue
+          row.token = String(++tokens)
+          row.leaseUntil = now + Duration.toMillis(lease)
+          row.entry = { ...row.entry, attempts: row.entry.attempts + 1 }
+          return { entry: row.entry, token: row.token, leaseUntil: row.leaseUntil } satisfies Claim
+        }
+        return undefined
+      }).pipe(
+        // Work found: there may be more, so the wake-up passes on to one more idle worker.
+        Effect.tap((claim) => (claim === undefined ? Effect.void : inboxSignal.notify))
+      ),
+
+    extend: (claim, now, lease) =>
+      Effect.suspend(() => {
+        const row = owned(claim)
+        if (row === undefined || (row.leaseUntil ?? 0) < now) return Effect.fail(new LeaseLost({ entryId: claim.entry.id }))
+        row.leaseUntil = now + Duration.toMillis(lease)
+        return Effect.succeed({ ...claim, leaseUntil: row.leaseUntil })
+      }),
+
+    complete: (claim, turn) =>
+      Effect.gen(function*() {
+        const row = owned(claim)
+        if (row === undefined) return yield* new LeaseLost({ entryId: claim.entry.id })
+        row.state = "done"
+        appendMessages(turn.messages)
+        if (turn.sessionId !== undefined) {
+          const at = DateTime.makeUnsafe(turn.at)
+          const session = turn.escalate ? sessions.escalate(turn.sessionId, at) : sessions.touch(turn.sessionId, at)
+          // The session may have ended since it was resolved (timeout by a later
+          // message is impossible: the user's messages are serialised); the
+          // messages still belong to it, which is the guarantee that matters.
+          yield* session.pipe(Effect.catchTags({ SessionNotActive: () => Effect.void, SessionNotFound: () => Effect.void }))
+        }
+        for (const reply of turn.replies) {
+          outbox.push({ entry: { ...reply, attempts: 0 }, state: "pending", availableAt: turn.at })
+        }
+        yield* inboxSignal.notify
+        if (turn.replies.length > 0) yield* outboxSignal.notify
+      }).pipe(Effect.uninterruptible),
+
+    fail: (claim, error, now, policy) =>
+      Effect.gen(function*() {
+        const row = owned(claim)
+        if (row === undefined) return yield* new LeaseLost({ entryId: claim.entry.id })
+        row.token = undefined
+        row.leaseUntil = undefined
+        row.error = error
+        if (row.entry.attempts >= policy.maxAttempts) {
+          row.state = "dead"
+          row.failedAt = now
+          yield* inboxSignal.notify
+          return "dead" as const
+        }
+        row.availableAt = now + Duration.toMillis(policy.backoff(row.entry.attempts))
+        return "retry" as const
+      }),
+
+    release: (claim) =>
+      Effect.suspend(() => {
+        const row = owned(claim)
+        if (row === undefined) return Effect.void
+        row.token = undefined
+        row.leaseUntil = undefined
+        row.entry = { ...row.entry, attempts: row.entry.attempts - 1 }
+        return inboxSignal.notify
+      }),
+
+    awaitWork: inboxSignal.wait,
+
+    listDead: (limit) =>
+      Effect.sync(() =>
+        rows.filter((r) => r.state === "dead").slice(0, limit).map((r): DeadEntry => ({
+          entry: r.entry,
+          error: r.error ?? "",
+          failedAt: r.failedAt ?? 0
+        }))
+      ),
+
+    retryDead: (entryId, now) =>
+      Effect.suspend(() => {
+        const row = byKey.get(entryId)
+        if (row?.state !== "dead") return Effect.succeed(false)
+        row.state = "pending"
+        row.availableAt = now
+        row.entry = { ...row.entry, attempts: 0 }
+        return Effect.as(inboxSignal.notify, true)
+      })
+  })
+
+  const outboxService = Outbox.of({
+    claimDue: (now, limit, leaseMillis) =>
+      Effect.sync(() => {
+        // Only each recipient's oldest pending reply is a candidate, as in the Postgres outbox.
+        const heads = new Map<string, OutRow>()
+        for (const r of outbox) if (r.state === "pending" && !heads.has(r.entry.to)) heads.set(r.entry.to, r)
+        const due = [...heads.values()].filter((r) => r.availableAt <= now).slice(0, limit)
+        for (const r of due) {
+          r.availableAt = now + leaseMillis
+          r.entry = { ...r.entry, attempts: r.entry.attempts + 1 }
+        }
+        return due.map((r) => r.entry)
+      }),
+    markSent: (replyId, providerMessageId) =>
+      Effect.sync(() => {
+        const row = outbox.find((r) => r.entry.replyId === replyId)
+        if (row !== undefined) {
+          row.state = "sent"
+          row.providerMessageId = providerMessageId
+        }
+      }),
+    markFailed: (replyId, _error, retryAt) =>
+      Effect.sync(() => {
+        const row = outbox.find((r) => r.entry.replyId === replyId)
+        if (row === undefined) return
+        if (retryAt === undefined) row.state = "dead"
+        else row.availableAt = retryAt
+      }),
+    awaitWork: (timeoutMillis) => outboxSignal.wait(Duration.millis(timeoutMillis)),
+    sessionOfSent: (providerMessageId) =>
+      Effect.sync(() => outbox.find((r) => r.state === "sent" && r.providerMessageId === providerMessageId)?.entry.sessionId)
+  })
+
+  const messageStore = MessageStore.of({
+    append: (message) =>
+      Effect.sync(() => {
+        const stored = new StoredMessage({ ...message, id: crypto.randomUUID() })
+        messages.push(stored)
+        return stored
+      }),
+    recent: (sessionId, limit) =>
+      Effect.sync(() => messages.filter((m) => m.sessionId === sessionId).reverse().slice(0, limit))
+  })
+
+  return {
+    inbox,
+    outbox: outboxService,
+    messageStore,
+    /** For tests and the admin view: everything recorded, in commit order. */
+    inspect: Effect.sync(() => ({
+      messages: [...messages],
+      outbox: outbox.map((r) => ({ ...r.entry, state: r.state })),
+      inbox: rows.map((r) => ({ entry: r.entry, state: r.state }))
+    }))
+  }
+})
+
+export interface InMemoryMessagingSnapshot {
+  readonly messages: ReadonlyArray<StoredMessage>
+  readonly outbox: ReadonlyArray<OutboxEntry & { readonly state: "pending" | "sent" | "dead" }>
+  readonly inbox: ReadonlyArray<{ readonly entry: InboxEntry; readonly state: "pending" | "done" | "dead" }>
+}
+
+/** Read access to the in-memory state, for tests and embedders' admin views. */
+export class InMemoryMessaging extends Context.Service<InMemoryMessaging, {
+  readonly inspect: Effect.Effect<InMemoryMessagingSnapshot>
+}>()("@parley/core/InMemoryMessaging") {}
+
+export const InMemoryMessagingLayer: Layer.Layer<Inbox | Outbox | MessageStore | InMemoryMessaging, never, SessionStore> =
+  Layer.effectContext(
+    Effect.map(makeInMemoryMessaging, (m) =>
+      Context.make(Inbox, m.inbox).pipe(
+        Context.add(Outbox, m.outbox),
+        Context.add(MessageStore, m.messageStore),
+        Context.add(InMemoryMessaging, InMemoryMessaging.of({ inspect: m.inspect }))
+      ))
+  )

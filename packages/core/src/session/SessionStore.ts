@@ -1,0 +1,60 @@
+import { Context, DateTime, Effect, Schema } from "effect"
+import type { SessionPolicyShape } from "./SessionPolicy.ts"
+import { Session } from "./Session.ts"
+import { SessionId, UserId } from "../identity/Ids.ts"
+import type { StoreUnavailable } from "../StoreUnavailable.ts"
+
+export const GetOrCreateOutcome = Schema.Literals(["reused", "created", "expired_then_created"])
+export type GetOrCreateOutcome = typeof GetOrCreateOutcome.Type
+
+export interface GetOrCreateResult {
+  readonly session: Session
+  readonly outcome: GetOrCreateOutcome
+  /** The session that was ended with `timeout` to make room, when outcome is `expired_then_created`. */
+  readonly expiredSessionId?: SessionId
+}
+
+export class SessionNotFound extends Schema.TaggedError<SessionNotFound>()("SessionNotFound", {
+  sessionId: SessionId
+}) {}
+
+/** The operation needs an active session and this one is not (already ended or escalated). */
+export class SessionNotActive extends Schema.TaggedError<SessionNotActive>()("SessionNotActive", {
+  sessionId: SessionId,
+  status: Schema.String
+}) {}
+
+/**
+ * Where conversation sessions live.
+ *
+ * Contract (every implementation, and the shared contract suite checks it):
+ * - **Linearizable per user**: the operations on one user's sessions behave as
+ *   if they happened one at a time, in an order consistent with real time.
+ * - **At most one `active` session per user at every instant**, whatever the
+ *   concurrency, the number of processes, or the interleaving of callers.
+ * - `getOrCreateActive` is a single atomic step: it returns the user's active
+ *   session if it is not idle for longer than `policy.idleTimeout` (`reused`);
+ *   otherwise it ends the idle one with reason `timeout` and creates its
+ *   successor (`expired_then_created`), or creates the first one (`created`).
+ *   A reused session has its `lastMessageAt` moved to `now`.
+ * - `touch`, `end` and `escalate` address one session by id; ending or
+ *   escalating leaves the user with no active session, so the next
+ *   `getOrCreateActive` creates one.
+ * - Time is what the caller passes as `now`, never the store's own clock, so
+ *   tests can drive every implementation with `TestClock`.
+ */
+export class SessionStore extends Context.Service<SessionStore, {
+  findById(id: SessionId): Effect.Effect<Session, SessionNotFound | StoreUnavailable>
+  getOrCreateActive(
+    userId: UserId,
+    now: DateTime.Utc,
+    policy: SessionPolicyShape
+  ): Effect.Effect<GetOrCreateResult, StoreUnavailable>
+  /** Records activity: `lastMessageAt` becomes `max(lastMessageAt, now)`. */
+  touch(id: SessionId, now: DateTime.Utc): Effect.Effect<Session, SessionNotFound | SessionNotActive | StoreUnavailable>
+  end(id: SessionId, reason: "timeout" | "superseded" | "manual", now: DateTime.Utc): Effect.Effect<Session, SessionNotFound | SessionNotActive | StoreUnavailable>
+  /** Hands the conversation to a human: status `escalated`, reason `escalated`. */
+  escalate(id: SessionId, now: DateTime.Utc): Effect.Effect<Session, SessionNotFound | SessionNotActive | StoreUnavailable>
+  /** Every session of the user, newest first (admin views and invariant checks). */
+  listByUser(userId: UserId): Effect.Effect<ReadonlyArray<Session>, StoreUnavailable>
+}>()("@parley/core/SessionStore") {}

@@ -1,0 +1,257 @@
+import { assert, describe, layer } from "@effect/vitest"
+import { Clock, Duration, Effect, Fiber, Layer, Metric } from "effect"
+import { TestClock } from "effect/testing"
+import type { SessionId } from "../../identity/Ids.ts"
+import { Inbox, type Claim } from "../../intake/Inbox.ts"
+import { InboundMessage } from "../../channel/InboundMessage.ts"
+import { Outbox, type OutboxEntry } from "../../delivery/Outbox.ts"
+import { deliver, defaultSenderOptions, runOutboxSender, type SenderOptions } from "../../delivery/OutboxSender.ts"
+import { PhoneNumber } from "../../channel/PhoneNumber.ts"
+import { outboxEvents } from "../../pipeline/PipelineMetrics.ts"
+import type { OutgoingReply } from "../../conversation/Turn.ts"
+import { RecordingMessenger, RecordingMessengerLayer, sendFailure } from "../doubles/RecordingMessenger.ts"
+
+const lease = 30_000
+const inboxLease = Duration.seconds(60)
+
+/** A fresh recipient per test keeps tests independent on a shared store. */
+const recipient = () => PhoneNumber.make(`+3362${String(Math.floor(Math.random() * 1e7)).padStart(7, "0")}`)
+
+/**
+ * Records `count` replies to `to` the only way replies enter the outbox: as
+ * the turn `Inbox.complete` commits for one of `to`'s messages.
+ */
+const record = (to: PhoneNumber, count: number, at: number, sessionId?: SessionId) =>
+  Effect.gen(function*() {
+    const inbox = yield* Inbox
+    const id = `wamid.outbox.${crypto.randomUUID()}`
+    yield* inbox.accept([new InboundMessage({ provider: "meta", providerMessageId: id, from: to, sentAt: at, content: { _tag: "Text", body: "hi" } })], at)
+    // Other tests' entries on a shared inbox are given back untouched.
+    const others: Array<Claim> = []
+    let claim: Claim | undefined
+    while (claim === undefined) {
+      const next = yield* inbox.claim(at, inboxLease)
+      if (next === undefined) return yield* Effect.die(new Error(`the message from ${to} cannot be claimed`))
+      if (next.entry.message.providerMessageId === id) claim = next
+      else others.push(next)
+    }
+    yield* Effect.forEach(others, (c) => inbox.release(c), { discard: true })
+    const replies = Array.from({ length: count }, (_, i): OutgoingReply => ({
+      replyId: `meta:${id}:${i}`,
+      to,
+      reply: { _tag: "TextReply", body: `reply ${i}` },
+      ...(sessionId === undefined ? {} : { sessionId })
+    }))
+    yield* inbox.complete(claim, { messages: [], replies, escalate: false, at, ...(sessionId === undefined ? {} : { sessionId }) })
+    return replies.map((r) => r.replyId)
+  })
+
+/** Claims what is due at `now` and keeps the entries for `to` (others' are leased too, which these tests account for). */
+const due = (to: PhoneNumber, now: number) =>
+  Effect.gen(function*() {
+    const entries = yield* (yield* Outbox).claimDue(now, 1_000, lease)
+    return entries.filter((e) => e.to === to)
+  })
+
+const ids = (entries: ReadonlyArray<OutboxEntry>) => entries.map((e) => e.replyId)
+
+const outboxCount = (event: string) =>
+  Effect.map(Metric.value(Metric.withAttributes(outboxEvents, { event })), (s) => s.count)
+
+/**
+ * Lets a forked sender run until `check` holds: fibers yield, a store across
+ * the network gets a few real milliseconds, and virtual time moves by `tick`
+ * (a sender that was mid-query when the clock last moved polls again).
+ */
+const eventually = <E, R>(check: Effect.Effect<boolean, E, R>, what: string, tick = Duration.zero) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 400; i++) {
+      if (yield* check) return
+      yield* Effect.repeat(Effect.yieldNow, { times: 20 })
+      yield* TestClock.withLive(Effect.sleep(Duration.millis(5)))
+      yield* TestClock.adjust(tick)
+    }
+    return yield* Effect.die(new Error(`never happened: ${what}`))
+  })
+
+export interface OutboxContractOptions<E, R> {
+  /** An `Inbox` and the `Outbox` its `complete` writes to, built once for the suite. */
+  readonly layer: Layer.Layer<Inbox | Outbox | R, E>
+  /** A session a reply may belong to (on Postgres, a real one: the outbox references it). */
+  readonly newSession: Effect.Effect<SessionId, unknown, Inbox | Outbox | R>
+}
+
+/**
+ * The `Outbox` contract (see its doc comment), and the sender on top of it,
+ * for every implementation: per-recipient order, leases, retries and dead
+ * replies, the session of a sent reply. Tests leave nothing pending, so they
+ * can share one store.
+ */
+export const outboxContract = <E, R = never>(name: string, options: OutboxContractOptions<E, R>): void => {
+  describe(`Outbox contract: ${name}`, () => {
+    layer(options.layer, { timeout: Duration.seconds(60) })((it) => {
+      it.effect("only each recipient's oldest pending reply is claimable, so replies go out in order", () =>
+        Effect.gen(function*() {
+          const outbox = yield* Outbox
+          const alice = recipient()
+          const bob = recipient()
+          const t = 1_000_000
+          const [a0, a1, a2] = yield* record(alice, 3, t)
+          const [b0] = yield* record(bob, 1, t)
+          assert.deepStrictEqual(ids(yield* due(alice, t)), [a0], "alice's later replies wait for her first")
+          assert.deepStrictEqual(ids(yield* due(bob, t)), [], "bob's first was claimed along with alice's")
+          yield* outbox.markSent(b0!, "wamid.b0", t)
+          assert.deepStrictEqual(ids(yield* due(alice, t)), [], "a0 is leased and still pending: a1 may not overtake it")
+          yield* outbox.markSent(a0!, "wamid.a0", t)
+          const second = yield* due(alice, t)
+          assert.deepStrictEqual(ids(second), [a1])
+          assert.strictEqual(second[0]!.reply.body, "reply 1")
+          assert.strictEqual(second[0]!.attempts, 1)
+          yield* outbox.markSent(a1!, "wamid.a1", t)
+          assert.deepStrictEqual(ids(yield* due(alice, t)), [a2])
+          yield* outbox.markSent(a2!, "wamid.a2", t)
+          assert.deepStrictEqual(ids(yield* due(alice, t + 10 * lease)), [], "sent replies are never claimed again")
+        }))
+
+      it.effect("a claimed reply is leased: not claimed again until the lease passes, then with one more attempt", () =>
+        Effect.gen(function*() {
+          const outbox = yield* Outbox
+          const to = recipient()
+          const t = 2_000_000
+          const [r0] = yield* record(to, 1, t)
+          const first = yield* due(to, t)
+          assert.deepStrictEqual([ids(first), first[0]!.attempts], [[r0], 1])
+          assert.deepStrictEqual(ids(yield* due(to, t + lease - 1_000)), [], "still leased")
+          const again = yield* due(to, t + lease + 1_000)
+          assert.deepStrictEqual([ids(again), again[0]!.attempts], [[r0], 2], "a sender that died before markSent is taken over")
+          yield* outbox.markSent(r0!, "wamid.lease", t + lease + 1_000)
+        }))
+
+      it.effect("markFailed with a retry time holds the recipient's later replies back until then", () =>
+        Effect.gen(function*() {
+          const outbox = yield* Outbox
+          const to = recipient()
+          const t = 3_000_000
+          const [r0, r1] = yield* record(to, 2, t)
+          yield* due(to, t)
+          yield* outbox.markFailed(r0!, "transient: 503", t + 10_000, t)
+          assert.deepStrictEqual(ids(yield* due(to, t + 5_000)), [], "r0 waits for its retry, and r1 behind it")
+          const retried = yield* due(to, t + 10_000)
+          assert.deepStrictEqual([ids(retried), retried[0]!.attempts], [[r0], 2])
+          yield* outbox.markSent(r0!, "wamid.retried", t + 10_000)
+          assert.deepStrictEqual(ids(yield* due(to, t + 10_000)), [r1])
+          yield* outbox.markSent(r1!, "wamid.after", t + 10_000)
+        }))
+
+      it.effect("markFailed without a retry parks the reply as dead: never claimed again, the next one goes out", () =>
+        Effect.gen(function*() {
+          const outbox = yield* Outbox
+          const to = recipient()
+          const t = 4_000_000
+          const [r0, r1] = yield* record(to, 2, t)
+          yield* due(to, t)
+          yield* outbox.markFailed(r0!, "invalid_recipient: no WhatsApp", undefined, t)
+          assert.deepStrictEqual(ids(yield* due(to, t)), [r1], "a dead reply does not block its recipient")
+          yield* outbox.markSent(r1!, "wamid.next", t)
+          assert.deepStrictEqual(ids(yield* due(to, t + 100 * lease)), [])
+        }))
+
+      it.effect("sessionOfSent maps a sent reply's provider id to the session it was sent in", () =>
+        Effect.gen(function*() {
+          const outbox = yield* Outbox
+          const session = yield* options.newSession
+          const to = recipient()
+          const t = 5_000_000
+          const [withSession] = yield* record(to, 1, t, session)
+          const [without] = yield* record(to, 1, t)
+          const providerId = `wamid.sent.${crypto.randomUUID()}`
+          assert.isUndefined(yield* outbox.sessionOfSent(providerId), "unknown before it is sent")
+          assert.deepStrictEqual(ids(yield* due(to, t)), [withSession])
+          yield* outbox.markSent(withSession!, providerId, t)
+          assert.strictEqual(yield* outbox.sessionOfSent(providerId), session)
+          const otherId = `wamid.sent.${crypto.randomUUID()}`
+          assert.deepStrictEqual(ids(yield* due(to, t)), [without])
+          yield* outbox.markSent(without!, otherId, t)
+          assert.isUndefined(yield* outbox.sessionOfSent(otherId), "a reply to an unknown sender has no session")
+        }))
+
+      const senderOptions: SenderOptions = { ...defaultSenderOptions, maxAttempts: 3, backoffMillis: (attempt) => 10_000 * attempt }
+
+      it.effect("deliver: a retryable failure is rescheduled with backoff and sent later, in order", () =>
+        Effect.gen(function*() {
+          const messenger = yield* RecordingMessenger
+          const to = recipient()
+          const t = yield* Clock.currentTimeMillis
+          const [r0, r1] = yield* record(to, 2, t)
+          yield* messenger.failNext(1, sendFailure("transient", true))
+          yield* deliver((yield* due(to, t))[0]!, senderOptions)
+          assert.deepStrictEqual([yield* outboxCount("retried"), yield* outboxCount("sent")], [1, 0])
+          yield* TestClock.adjust(Duration.millis(9_999))
+          assert.deepStrictEqual(ids(yield* due(to, t + 9_999)), [], "backing off 10 s after attempt 1, r1 behind it")
+          yield* TestClock.adjust(Duration.millis(1))
+          const retry = yield* due(to, t + 10_000)
+          assert.deepStrictEqual([ids(retry), retry[0]!.attempts], [[r0], 2])
+          yield* deliver(retry[0]!, senderOptions)
+          yield* deliver((yield* due(to, t + 10_000))[0]!, senderOptions)
+          assert.deepStrictEqual((yield* messenger.sent).map((s) => s.replyId), [r0, r1])
+          assert.deepStrictEqual([yield* outboxCount("retried"), yield* outboxCount("sent"), yield* outboxCount("dead")], [1, 2, 0])
+        }).pipe(Effect.provide(RecordingMessengerLayer), Effect.provideService(Metric.MetricRegistry, new Map())))
+
+      it.effect("deliver: a non-retryable failure is parked as dead at once", () =>
+        Effect.gen(function*() {
+          const messenger = yield* RecordingMessenger
+          const to = recipient()
+          const t = yield* Clock.currentTimeMillis
+          const [r0, r1] = yield* record(to, 2, t)
+          yield* messenger.failNext(1, sendFailure("invalid_recipient", false))
+          yield* deliver((yield* due(to, t))[0]!, senderOptions)
+          assert.strictEqual(yield* outboxCount("dead"), 1)
+          const next = yield* due(to, t)
+          assert.deepStrictEqual(ids(next), [r1], "the dead reply no longer holds its recipient back")
+          yield* deliver(next[0]!, senderOptions)
+          assert.deepStrictEqual(ids(yield* due(to, t + 100 * lease)), [], "and is never tried again")
+          assert.deepStrictEqual((yield* messenger.sent).map((s) => s.replyId), [r1])
+          assert.notInclude((yield* messenger.sent).map((s) => s.replyId), r0)
+          assert.deepStrictEqual([yield* outboxCount("retried"), yield* outboxCount("sent"), yield* outboxCount("dead")], [0, 1, 1])
+        }).pipe(Effect.provide(RecordingMessengerLayer), Effect.provideService(Metric.MetricRegistry, new Map())))
+
+      it.effect("deliver: a retryable failure at maxAttempts is parked as dead", () =>
+        Effect.gen(function*() {
+          const messenger = yield* RecordingMessenger
+          const to = recipient()
+          const t = yield* Clock.currentTimeMillis
+          const [r0] = yield* record(to, 1, t)
+          yield* messenger.failNext(3, sendFailure("rate_limited", true))
+          let now = t
+          for (const attempt of [1, 2, 3]) {
+            const entry = (yield* due(to, now))[0]!
+            assert.deepStrictEqual([entry.replyId, entry.attempts], [r0, attempt])
+            yield* deliver(entry, senderOptions)
+            yield* TestClock.adjust(Duration.millis(10_000 * attempt))
+            now += 10_000 * attempt
+          }
+          assert.deepStrictEqual(ids(yield* due(to, now + 100 * lease)), [], "dead after 3 attempts")
+          assert.deepStrictEqual([yield* outboxCount("retried"), yield* outboxCount("dead"), yield* outboxCount("sent")], [2, 1, 0])
+          assert.deepStrictEqual(yield* messenger.sent, [])
+        }).pipe(Effect.provide(RecordingMessengerLayer), Effect.provideService(Metric.MetricRegistry, new Map())))
+
+      it.effect("runOutboxSender: sends as replies are recorded, backs off a retryable failure, then sends in order", () =>
+        Effect.gen(function*() {
+          const messenger = yield* RecordingMessenger
+          const to = recipient()
+          const sentTo = Effect.map(messenger.sent, (sent) => sent.filter((s) => s.to === to).map((s) => s.replyId))
+          const sender = yield* Effect.forkChild(runOutboxSender({ ...senderOptions, idlePollMillis: 100 }))
+          yield* messenger.failNext(1, sendFailure("rate_limited", true))
+          const [r0, r1] = yield* record(to, 2, yield* Clock.currentTimeMillis)
+          yield* eventually(Effect.map(outboxCount("retried"), (n) => n === 1), "the first send fails and is rescheduled", Duration.millis(100))
+          assert.deepStrictEqual(yield* sentTo, [], "nothing sent while the first reply backs off")
+          yield* TestClock.adjust(Duration.millis(10_000))
+          // Counted once marked sent, after the messenger took it: the count is the later of the two.
+          yield* eventually(Effect.map(outboxCount("sent"), (n) => n === 2), "both replies sent after the backoff", Duration.millis(100))
+          assert.deepStrictEqual(yield* sentTo, [r0, r1])
+          assert.deepStrictEqual([yield* outboxCount("retried"), yield* outboxCount("sent"), yield* outboxCount("dead")], [1, 2, 0])
+          yield* Fiber.interrupt(sender)
+        }).pipe(Effect.provide(RecordingMessengerLayer), Effect.provideService(Metric.MetricRegistry, new Map())))
+    })
+  })
+}
