@@ -1,11 +1,14 @@
-import { RuleIntentClassifier } from "@parley/core"
 import { Layer } from "effect"
+import { PgDirectory } from "./PgDirectory.ts"
 import { PgMessageStore } from "./PgMessageStore.ts"
 import { PgMessaging } from "./PgMessaging.ts"
 import { PgSessionStore } from "./PgSessionStore.ts"
-import { PgWorksite } from "../../worksite/src/pg/PgWorksite.ts"
 
-/** Every port of the pipeline on Postgres, with the rule classifier. Add a `Messenger` and a `PgClient`. */
-export const PgAssistant = Layer.mergeAll(PgSessionStore, PgMessageStore, PgWorksite, PgMessaging, RuleIntentClassifier)
+/**
+ * Every store the engine needs, on Postgres: sessions, the conversation log,
+ * inbox, outbox, handoffs and the users (`PgDirectory`). Add a `PgClient`,
+ * an `Assistant` and a `Messenger`.
+ */
+export const PgEngine = Layer.mergeAll(PgSessionStore, PgMessageStore, PgMessaging, PgDirectory)
 
-export type PgAssistantServices = Layer.Success<typeof PgAssistant>
+export type PgEngineServices = Layer.Success<typeof PgEngine>

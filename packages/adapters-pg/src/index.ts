@@ -1,13 +1,17 @@
-export * from "./Database.ts"
-export * from "../../worksite/src/pg/DemoSeed.ts"
-export * from "./Migrations.ts"
-export * from "./PgMessageStore.ts"
-export * from "./PgMessaging.ts"
-export * from "./PgEngine.ts"
-export * from "./PgSessionStore.ts"
-export * from "../../worksite/src/pg/PgWorksite.ts"
-export * from "./SessionHealth.ts"
-export * from "./splitStatements.ts"
-export * from "./mapSqlError.ts"
-export * from "./EmbeddedPostgres.ts"
-export * from "./MessagingSql.ts"
+/**
+ * @parley/adapters-pg: the engine's stores on Postgres (≥ 15, Supabase
+ * included) through `@effect/sql-pg`. `PgEngine` bundles them; the SQL
+ * migrations ship with the package (`makeMigrator`). An embedded Postgres for
+ * development is at `@parley/adapters-pg/embedded`.
+ */
+export { PgEngine, type PgEngineServices } from "./PgEngine.ts"
+export { makePgSessionStore, PgSessionStore } from "./PgSessionStore.ts"
+export { makePgMessageStore, PgMessageStore } from "./PgMessageStore.ts"
+export { makePgMessaging, PgMessaging } from "./PgMessaging.ts"
+export { makePgDirectory, type NewUser, PgDirectory, registerUser } from "./PgDirectory.ts"
+export { databaseUrlConfig, PgClientFromEnv, poolSizeConfig } from "./Database.ts"
+export { defaultMigrationsDir, loadMigrations, makeMigrator, type Migration, MigrationError, type MigrationStatus, type Migrator } from "./Migrations.ts"
+export { sessionHealth } from "./SessionHealth.ts"
+export { fromSqlError, orUnavailable, uniqueViolations } from "./mapSqlError.ts"
+export { splitStatements } from "./splitStatements.ts"
+export { type ClaimedInboxRow, type ClaimedOutboxRow, inboxChannel, messagingSql, outboxChannel } from "./MessagingSql.ts"

@@ -1,19 +1,11 @@
 import { PgClient } from "@effect/sql-pg"
 import { assert, describe, it, layer } from "@effect/vitest"
-import {
-  contextMessages,
-  demoSubcontractors,
-  directActions,
-  Inbox,
-  PhoneNumber,
-  sessionResolutions,
-  SessionStore,
-  type MessageContent,
-  type Reply,
-  type Subcontractor
-} from "@parley/core"
-import { chatAs, checkConversations, failureReport, inboxContract, RecordingMessengerLayer, SlowRuleClassifier } from "@parley/core/testing"
-import { PgAssistant, PgMessageStore, PgMessaging, PgSessionStore, PgWorksite, seedDemo, sessionHealth } from "@parley/adapters-pg"
+import { contextMessages, Inbox, type MessageContent, PhoneNumber, type Reply, sessionResolutions, SessionStore } from "@parley/core"
+import { chatAs, checkConversations, SlowEchoAssistantLayer, echoScript, failureReport, inboxContract, RecordingMessengerLayer } from "@parley/core/testing"
+import { demoSubcontractors, directActions, type Subcontractor, WorksiteAssistant } from "@parley/worksite"
+import { PgAssistant, PgWorksite, seedDemo } from "@parley/worksite/pg"
+import { SlowRuleClassifier, worksiteScript } from "@parley/worksite/testing"
+import { PgEngine, PgMessaging, registerUser, sessionHealth } from "@parley/adapters-pg"
 import { TestDatabase } from "@parley/adapters-pg/testing"
 import { Effect, Layer, Metric } from "effect"
 
@@ -88,10 +80,23 @@ describe("random conversations on Postgres", () => {
     Effect.gen(function*() {
       const database = yield* Layer.build(seeded)
       const perRun = () =>
-        Layer.mergeAll(PgSessionStore, PgMessageStore, PgWorksite, PgMessaging, SlowRuleClassifier, RecordingMessengerLayer).pipe(
-          Layer.provideMerge(Layer.succeedContext(database))
-        )
-      const details = yield* checkConversations({ numRuns: 25, maxSteps: 20, layer: perRun, users: freshUsers, settleMillis: 15 })
+        Layer.mergeAll(
+          WorksiteAssistant.layer.pipe(Layer.provideMerge(Layer.merge(PgWorksite, SlowRuleClassifier))),
+          PgEngine,
+          RecordingMessengerLayer
+        ).pipe(Layer.provideMerge(Layer.succeedContext(database)))
+      const details = yield* checkConversations({ numRuns: 25, maxSteps: 20, layer: perRun, users: freshUsers, script: worksiteScript, settleMillis: 15 })
+      assert.isFalse(details.failed, failureReport(details))
+    }).pipe(Effect.scoped), 240_000)
+
+  it.live("keep every invariant with another assistant: the engine alone, with the echo assistant (15 runs)", () =>
+    Effect.gen(function*() {
+      const database = yield* Layer.build(seeded)
+      const perRun = () =>
+        Layer.mergeAll(PgEngine, SlowEchoAssistantLayer, RecordingMessengerLayer).pipe(Layer.provideMerge(Layer.succeedContext(database)))
+      const users = Effect.forEach([1, 2, 3], (n) =>
+        registerUser({ phone: PhoneNumber.make(`+337${String(Math.floor(Math.random() * 1e8)).padStart(8, "0")}`), displayName: `Echo ${n}` })).pipe(Effect.orDie)
+      const details = yield* checkConversations({ numRuns: 15, maxSteps: 20, layer: perRun, users, script: echoScript, settleMillis: 15 })
       assert.isFalse(details.failed, failureReport(details))
     }).pipe(Effect.scoped), 240_000)
 })

@@ -1,40 +1,64 @@
-export * from "./identity/Ids.ts"
-export * from "./session/Session.ts"
-export * from "./session/SessionPolicy.ts"
-export * from "./session/SessionStore.ts"
-export * from "./session/SessionMetrics.ts"
-export * from "./session/resolveSession.ts"
-export * from "./memory/InMemorySessionStore.ts"
-export * from "./channel/PhoneNumber.ts"
-export * from "./channel/InboundMessage.ts"
-export * from "./channel/Reply.ts"
-export * from "./channel/Messenger.ts"
-export * from "./StoreUnavailable.ts"
-export * from "../../worksite/src/domain/Worksite.ts"
-export * from "./conversation/StoredMessage.ts"
-export * from "./conversation/Turn.ts"
-export * from "./intake/Inbox.ts"
-export * from "./delivery/Outbox.ts"
-export * from "./escalation/Handoff.ts"
-export * from "./pipeline/RequestContext.ts"
-export * from "../../worksite/src/understanding/Intent.ts"
-export * from "../../worksite/src/understanding/IntentClassifier.ts"
-export * from "../../worksite/src/understanding/foldText.ts"
-export * from "../../worksite/src/copy/Copy.ts"
-export * from "../../worksite/src/flows/Action.ts"
-export * from "../../worksite/src/flows/ToolResult.ts"
-export * from "../../worksite/src/flows/directAction.ts"
-export * from "../../worksite/src/flows/decide.ts"
-export * from "../../worksite/src/flows/tools.ts"
-export * from "./pipeline/PipelineError.ts"
-export * from "./pipeline/PipelineMetrics.ts"
-export * from "./pipeline/stage.ts"
-export * from "./pipeline/processMessage.ts"
-export * from "./intake/acceptInbound.ts"
-export * from "./intake/Workers.ts"
-export * from "./delivery/OutboxSender.ts"
-export * from "../../worksite/src/domain/DemoData.ts"
-export * from "../../worksite/src/memory/InMemoryWorksite.ts"
-export * from "./memory/InMemoryMessaging.ts"
-export * from "../../worksite/src/memory/InMemoryAssistant.ts"
-export * from "./intake/WakeSignal.ts"
+/**
+ * @parley/core: the conversation engine. Users write through a channel; the
+ * engine identifies them (`Directory`), resolves their one session, loads its
+ * recent messages, asks the `Assistant` what to store and reply, and commits
+ * that turn with the inbox entry; workers keep each user's messages in order
+ * and the outbox delivers replies. Adapters provide the ports; the in-memory
+ * ones are in `@parley/core/memory`, contract suites in `@parley/core/testing`.
+ */
+
+// The channel: what users send and what we send back.
+export { ButtonReply, DeliveryStatus, InboundMessage, ListReply, Location, Media, MessageContent, Provider, Text, Unsupported } from "./channel/InboundMessage.ts"
+export { ButtonsReply, ListReplyMessage, ListRow, ListSection, Reply, ReplyButton, TextReply } from "./channel/Reply.ts"
+export { maskPhone, PhoneNumber } from "./channel/PhoneNumber.ts"
+export { Messenger, SendFailed, SendFailureReason, type Sent } from "./channel/Messenger.ts"
+
+// Identity: who is writing.
+export { newSessionId, SessionId, UserId } from "./identity/Ids.ts"
+export { User } from "./identity/User.ts"
+export { Directory, type DirectoryShape } from "./identity/Directory.ts"
+
+// Sessions: at most one active per user, resolved once per request.
+export { EndReason, Session, SessionStatus } from "./session/Session.ts"
+export { defaultIdleTimeout, SessionPolicy, SessionPolicyFromConfig, sessionPolicyConfig, type SessionPolicyShape } from "./session/SessionPolicy.ts"
+export { GetOrCreateOutcome, type GetOrCreateResult, SessionNotActive, SessionNotFound, SessionStore } from "./session/SessionStore.ts"
+export { carriedSessionFallbacks, type ResolveOutcome, sessionResolutions } from "./session/SessionMetrics.ts"
+export { resolveSession, type ResolvedSession } from "./session/resolveSession.ts"
+
+// The conversation log and the unit of commit.
+export { EngineMetadata, MessageMetadata, MessageStore, type NewMessage, StoredMessage } from "./conversation/StoredMessage.ts"
+export type { OutgoingReply, Turn } from "./conversation/Turn.ts"
+
+// The assistant: the plug-in that decides what to say.
+export {
+  Assistant,
+  type AssistantFailure,
+  type AssistantHooks,
+  type AssistantReply,
+  type AssistantRequest,
+  type AssistantResponse,
+  type AssistantShape,
+  type RecentMessage
+} from "./assistant/Assistant.ts"
+export { AssistantError } from "./assistant/AssistantError.ts"
+
+// The pipeline for one message, its context, errors and metrics.
+export { buildTurn, contextSize, describeContent, identify, keyOf, loadContext, processMessage, replyIdOf } from "./pipeline/processMessage.ts"
+export { RequestContext } from "./pipeline/RequestContext.ts"
+export { EngineStage, PipelineError, Stage } from "./pipeline/PipelineError.ts"
+export { contextMessages, inboxEvents, outboxEvents, pipelineSeconds, stageSeconds } from "./pipeline/PipelineMetrics.ts"
+
+// Intake: the durable inbox and the workers that drain it, one message per user at a time.
+export { type AcceptResult, type Claim, type DeadEntry, defaultRetryPolicy, Inbox, type InboxEntry, LeaseLost, type RetryPolicy } from "./intake/Inbox.ts"
+export { acceptInbound } from "./intake/acceptInbound.ts"
+export { commitTurn, defaultWorkerOptions, handleClaim, type Process, runWorkers, type WorkerOptions, WorkersLayer } from "./intake/Workers.ts"
+export { makeWakeSignal, type WakeSignal } from "./intake/WakeSignal.ts"
+
+// Delivery: the outbox and its sender.
+export { Outbox, type OutboxEntry } from "./delivery/Outbox.ts"
+export { defaultSenderOptions, deliver, OutboxSenderLayer, runOutboxSender, type SenderOptions } from "./delivery/OutboxSender.ts"
+
+// Escalation: a human takes over.
+export { Handoff, type HandoffRequest, logHandoff } from "./escalation/Handoff.ts"
+
+export { StoreUnavailable } from "./StoreUnavailable.ts"

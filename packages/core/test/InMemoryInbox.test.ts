@@ -1,4 +1,5 @@
-import { Inbox, InMemoryMessagingLayer, InMemorySessionStore } from "@parley/core"
+import { Inbox } from "@parley/core"
+import { InMemoryMessagingLayer, InMemorySessionStore } from "@parley/core/memory"
 import { inboxContract } from "@parley/core/testing"
 import { Layer } from "effect"
 

@@ -1,4 +1,5 @@
-import { InMemoryMessagingLayer, InMemorySessionStore, resolveSession, UserId } from "@parley/core"
+import { resolveSession, UserId } from "@parley/core"
+import { InMemoryMessagingLayer, InMemorySessionStore } from "@parley/core/memory"
 import { outboxContract } from "@parley/core/testing"
 import { Effect, Layer } from "effect"
 

@@ -1,5 +1,5 @@
 import { Effect, Layer } from "effect"
-import { newSessionId, Session, SessionNotActive, SessionNotFound, SessionStore, type SessionId } from "@parley/core"
+import { newSessionId, Session, type SessionId, SessionNotActive, SessionNotFound, SessionStore } from "@parley/core"
 
 /**
  * The seed's first get-or-create, kept to prove the property suite has teeth:

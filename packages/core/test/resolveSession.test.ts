@@ -1,14 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Metric, Option } from "effect"
 import { TestClock } from "effect/testing"
-import {
-  InMemorySessionStore,
-  newSessionId,
-  resolveSession,
-  sessionResolutions,
-  SessionStore,
-  UserId
-} from "@parley/core"
+import { newSessionId, resolveSession, sessionResolutions, SessionStore, UserId } from "@parley/core"
+import { InMemorySessionStore } from "@parley/core/memory"
 
 const user = UserId.make("u-1")
 const other = UserId.make("u-2")

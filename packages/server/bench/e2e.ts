@@ -11,7 +11,8 @@
 // BENCH_MESSAGES per level, BENCH_USERS, BENCH_WORKERS, BENCH_POOL_SIZE,
 // BENCH_SQL_SECONDS, BENCH_SERVER_NODE_ARGS.
 import { PgClient } from "@effect/sql-pg"
-import { freePort, makeMigrator, startEmbeddedPostgres } from "@parley/adapters-pg"
+import { makeMigrator } from "@parley/adapters-pg"
+import { freePort, startEmbeddedPostgres } from "@parley/adapters-pg/embedded"
 import { startFakeGraphApi } from "@parley/adapters-whatsapp/testing"
 import { Effect, ManagedRuntime, Redacted, References } from "effect"
 import { spawn, type ChildProcess } from "node:child_process"

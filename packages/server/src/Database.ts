@@ -1,5 +1,7 @@
 import { PgClient } from "@effect/sql-pg"
-import { makeMigrator, seedDemo, startEmbeddedPostgres } from "@parley/adapters-pg"
+import { seedDemo } from "@parley/worksite/pg"
+import { makeMigrator } from "@parley/adapters-pg"
+import { startEmbeddedPostgres } from "@parley/adapters-pg/embedded"
 import { Effect, Option, Redacted } from "effect"
 import { mkdirSync } from "node:fs"
 import { resolve } from "node:path"

@@ -1,5 +1,5 @@
 import { NodeHttpServer } from "@effect/platform-node"
-import { PgAssistant } from "@parley/adapters-pg"
+import { PgAssistant } from "@parley/worksite/pg"
 import { CloudApiMessenger, MetaWebhook, TwilioMessenger, TwilioWebhook } from "@parley/adapters-whatsapp"
 import { defaultRetryPolicy, OutboxSenderLayer, SessionPolicy, WorkersLayer } from "@parley/core"
 import { Duration, Effect, Layer, Logger, Option, Redacted, References } from "effect"

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { makeMigrator, seedDemo, sessionHealth } from "@parley/adapters-pg"
+import { makeMigrator, sessionHealth } from "@parley/adapters-pg"
+import { seedDemo } from "@parley/worksite/pg"
 import { Cause, Console, Effect, Exit, Layer, Option, Runtime, Schema } from "effect"
 import { Argument, Command } from "effect/cli"
 import { pgClientLayer, resolveDatabase } from "./Database.ts"

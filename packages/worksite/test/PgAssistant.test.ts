@@ -1,20 +1,20 @@
 import { PgClient } from "@effect/sql-pg"
 import { assert, describe, layer } from "@effect/vitest"
-import { PgAssistant, seedDemo } from "@parley/adapters-pg"
-import { TestDatabase } from "@parley/adapters-pg/testing"
-import { demoSubcontractors, Handoff, PhoneNumber, SessionStore, Subcontractor, TaskId, UserId, Worksite } from "@parley/core"
+import { Handoff, PhoneNumber, SessionStore, UserId } from "@parley/core"
 import {
   buttonsOf,
   chatAs,
   drainInbox,
   drainOutbox,
   inboundOf,
-  incidentSummaries,
   killedAfterThePipeline,
   makeLogRecorder,
-  RecordingMessengerLayer,
-  startReport
+  RecordingMessengerLayer
 } from "@parley/core/testing"
+import { demoSubcontractors, Subcontractor, TaskId, Worksite } from "@parley/worksite"
+import { PgAssistant, seedDemo } from "@parley/worksite/pg"
+import { incidentSummaries, startReport } from "@parley/worksite/testing"
+import { TestDatabase } from "@parley/adapters-pg/testing"
 import { Effect, Layer } from "effect"
 
 // A small pool: other test files hammer the same server with dozens of connections.

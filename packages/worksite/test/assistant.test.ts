@@ -1,19 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Duration, Effect, Layer } from "effect"
 import { TestClock } from "effect/testing"
-import {
-  acceptInbound,
-  demoSubcontractors,
-  Handoff,
-  Inbox,
-  InMemoryAssistant,
-  InMemoryMessaging,
-  processMessage,
-  SessionStore,
-  TaskId,
-  Worksite,
-  type Reply
-} from "@parley/core"
+import { acceptInbound, Handoff, Inbox, processMessage, type Reply, SessionStore } from "@parley/core"
+import { InMemoryMessaging } from "@parley/core/memory"
 import {
   buttonsOf,
   chatAs,
@@ -27,6 +16,7 @@ import {
   RecordingMessengerLayer,
   rowsOf
 } from "@parley/core/testing"
+import { demoSubcontractors, InMemoryAssistant, TaskId, Worksite } from "@parley/worksite"
 
 const karim = demoSubcontractors[0]!
 const sarah = demoSubcontractors[1]!

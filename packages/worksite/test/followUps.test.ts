@@ -1,19 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import {
-  classifyByRules,
-  InMemoryAssistant,
-  PhoneNumber,
-  Project,
-  ProjectId,
-  SessionId,
-  StoredMessage,
-  Subcontractor,
-  Task,
-  TaskId,
-  UserId
-} from "@parley/core"
+import { PhoneNumber, SessionId, StoredMessage, UserId } from "@parley/core"
 import { buttonsOf, chatAs, RecordingMessengerLayer, rowsOf } from "@parley/core/testing"
+import { classifyByRules, InMemoryAssistant, Project, ProjectId, Subcontractor, Task, TaskId } from "@parley/worksite"
 
 const luc = new Subcontractor({ id: UserId.make("u-luc"), phone: PhoneNumber.make("+33600000011"), displayName: "Luc", locale: "fr" })
 const ann = new Subcontractor({ id: UserId.make("u-ann"), phone: PhoneNumber.make("+447700900011"), displayName: "Ann", locale: "en" })

@@ -5,9 +5,7 @@ import {
   acceptInbound,
   commitTurn,
   defaultWorkerOptions,
-  demoSubcontractors,
   Inbox,
-  InMemoryAssistant,
   PhoneNumber,
   PipelineError,
   processMessage,
@@ -15,6 +13,7 @@ import {
   StoreUnavailable
 } from "@parley/core"
 import { chatAs, drainInbox, inboundOf, makeLogRecorder, RecordingMessengerLayer } from "@parley/core/testing"
+import { demoSubcontractors, InMemoryAssistant } from "@parley/worksite"
 
 const karim = demoSubcontractors[0]!
 const TestLayer = () => Layer.mergeAll(InMemoryAssistant(), RecordingMessengerLayer)

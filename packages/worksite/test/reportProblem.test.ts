@@ -1,17 +1,16 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { demoSubcontractors, InMemoryAssistant } from "@parley/core"
 import {
   buttonsOf,
   deliverThrough,
   drainInbox,
   drainOutbox,
   inboundOf,
-  incidentSummaries,
   killedAfterThePipeline,
-  RecordingMessengerLayer,
-  startReport
+  RecordingMessengerLayer
 } from "@parley/core/testing"
+import { demoSubcontractors, InMemoryAssistant } from "@parley/worksite"
+import { incidentSummaries, startReport } from "@parley/worksite/testing"
 
 const karim = demoSubcontractors[0]!
 const sarah = demoSubcontractors[1]!

@@ -1,25 +1,17 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { InboundMessage, type ListRow, PhoneNumber, RequestContext, Session, SessionId, StoredMessage, UserId } from "@parley/core"
 import {
   classifyByRules,
   foldText,
-  InboundMessage,
-
-  PhoneNumber,
+  InMemoryWorksite,
   Project,
   ProjectId,
-  RequestContext,
   resolveTap,
   resolveTypedChoice,
   runTool,
-  Session,
-  SessionId,
-  StoredMessage,
-  Subcontractor,
-  UserId,
-  InMemoryWorksite,
-  type ListRow
-} from "@parley/core"
+  Subcontractor
+} from "@parley/worksite"
 import { DateTime } from "effect"
 
 describe("rule classifier", () => {

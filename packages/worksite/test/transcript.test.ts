@@ -4,17 +4,15 @@ import { TestClock } from "effect/testing"
 import {
   acceptInbound,
   contextMessages,
-  demoSubcontractors,
-  directActions,
-  InMemoryAssistant,
-  InMemoryMessaging,
-  PhoneNumber,
-  sessionResolutions,
-  SessionStore,
   type MessageContent,
-  type Reply
+  PhoneNumber,
+  type Reply,
+  sessionResolutions,
+  SessionStore
 } from "@parley/core"
+import { InMemoryMessaging } from "@parley/core/memory"
 import { chatAs, drainInbox, drainOutbox, inboundOf, RecordingMessenger, RecordingMessengerLayer } from "@parley/core/testing"
+import { demoSubcontractors, directActions, InMemoryAssistant } from "@parley/worksite"
 
 const karim = demoSubcontractors[0]!
 const TestLayer = Layer.mergeAll(InMemoryAssistant(), RecordingMessengerLayer)

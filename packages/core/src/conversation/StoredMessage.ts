@@ -3,30 +3,19 @@ import { SessionId, UserId } from "../identity/Ids.ts"
 import { StoreUnavailable } from "../StoreUnavailable.ts"
 
 /**
- * What the pipeline writes into `metadata`: the intent it classified, the
- * interactive payload the user tapped, and the tool outputs a later button
- * click is resolved against (option id → entity).
+ * What a message's `metadata` holds. The engine writes two keys: the
+ * interactive payload the user tapped (inbound) and the reply it sent
+ * (outbound, so a later message can see what was shown, in order). The
+ * assistant's own state for the message sits beside them as further keys,
+ * which the engine stores and hands back but never reads: the worksite
+ * assistant keeps its `intent`, `toolOutputs` and `awaiting` there.
  */
-export const ToolOutput = Schema.Struct({
-  tool: Schema.String,
-  /** Row / button id shown to the user → the entity it stands for. */
-  options: Schema.Record(Schema.String, Schema.Struct({ kind: Schema.String, id: Schema.String, label: Schema.String })),
-  /**
-   * Where "back" (typed) leads from this output, as an option would: the list
-   * one level up, or the previous page. Not a row: lists have no room for it.
-   */
-  back: Schema.optionalKey(Schema.Struct({ kind: Schema.String, id: Schema.String }))
-})
-export type ToolOutput = typeof ToolOutput.Type
-
-export const MessageMetadata = Schema.Struct({
-  intent: Schema.optionalKey(Schema.String),
+export const EngineMetadata = Schema.Struct({
   interactive: Schema.optionalKey(Schema.Struct({ id: Schema.String, title: Schema.String })),
-  toolOutputs: Schema.optionalKey(Schema.Array(ToolOutput)),
-  /** The assistant asked a question and the next message answers it (e.g. a problem description for a project). */
-  awaiting: Schema.optionalKey(Schema.Struct({ kind: Schema.String, id: Schema.String })),
   reply: Schema.optionalKey(Schema.Unknown)
 })
+
+export const MessageMetadata = Schema.StructWithRest(EngineMetadata, [Schema.Record(Schema.String, Schema.Unknown)])
 export type MessageMetadata = typeof MessageMetadata.Type
 
 export class StoredMessage extends Schema.Class<StoredMessage>("@parley/core/StoredMessage")({

@@ -14,9 +14,9 @@ export interface HandoffRequest {
 /**
  * A human is told that a user asked to talk to someone.
  *
- * - `notify` records one handoff per session: the tool runs before its turn is
- *   committed, so a message processed again (a worker killed after the tool
- *   ran, a lost lease) notifies again, and must not hand the conversation
+ * - `notify` records one handoff per session: the engine calls it before the
+ *   escalating turn is committed, so a message processed again (a worker
+ *   killed after it ran, a lost lease) notifies again, and must not hand the conversation
  *   over twice. The first request is kept; the `handoff.requested` event is
  *   logged when it is recorded.
  * - `list` returns the latest handoffs, newest first.

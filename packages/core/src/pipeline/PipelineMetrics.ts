@@ -1,25 +1,8 @@
 import { Effect, Metric } from "effect"
 
-/** Direct actions (taps and typed choices) resolved against stored tool outputs: `result` is hit or miss. */
-export const directActions = Metric.counter("parley_direct_actions_total", {
-  description: "Button / list taps resolved against the session's tool outputs, by tool and result (hit, miss)",
-  incremental: true
-})
-
-/** The seed's symptom: a tap on a list arrived and the session had no history to resolve it against. */
-export const emptyContextTaps = Metric.counter("parley_empty_context_taps_total", {
-  description: "Interactive replies (taps) processed with an empty conversation context",
-  incremental: true
-})
-
 export const contextMessages = Metric.histogram("parley_context_messages", {
-  description: "Messages loaded as the classifier's context for one inbound message",
+  description: "Messages loaded as the assistant's context for one inbound message",
   boundaries: [0, 1, 2, 5, 10, 20, 50]
-})
-
-export const classifications = Metric.counter("parley_classifications_total", {
-  description: "Free-text messages classified, by intent",
-  incremental: true
 })
 
 export const inboxEvents = Metric.counter("parley_inbox_total", {

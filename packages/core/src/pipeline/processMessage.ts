@@ -1,22 +1,22 @@
 import { Clock, Effect, Metric, Option } from "effect"
-import { decide, type Decision } from "../../../worksite/src/flows/decide.ts"
-import { notRegistered } from "../../../worksite/src/copy/Copy.ts"
+import { Assistant, type AssistantResponse } from "../assistant/Assistant.ts"
 import type { InboundMessage, MessageContent } from "../channel/InboundMessage.ts"
-import { Directory, type Subcontractor } from "../../../worksite/src/domain/Worksite.ts"
-import { MessageStore, type NewMessage, type StoredMessage } from "../conversation/StoredMessage.ts"
-import { Outbox } from "../delivery/Outbox.ts"
-import { contextMessages, pipelineSeconds, trackSeconds } from "./PipelineMetrics.ts"
 import { maskPhone } from "../channel/PhoneNumber.ts"
 import type { Reply } from "../channel/Reply.ts"
-import { RequestContext } from "./RequestContext.ts"
-import { resolveSession } from "../session/resolveSession.ts"
-import { stage } from "./stage.ts"
-import { runTool } from "../../../worksite/src/flows/tools.ts"
-import type { ToolResult } from "../../../worksite/src/flows/ToolResult.ts"
+import { MessageStore, type NewMessage, type StoredMessage } from "../conversation/StoredMessage.ts"
 import type { Turn } from "../conversation/Turn.ts"
+import { Outbox } from "../delivery/Outbox.ts"
+import { Handoff } from "../escalation/Handoff.ts"
+import { Directory } from "../identity/Directory.ts"
+import type { User } from "../identity/User.ts"
+import { resolveSession } from "../session/resolveSession.ts"
 import type { Session } from "../session/Session.ts"
+import { PipelineError } from "./PipelineError.ts"
+import { contextMessages, pipelineSeconds, trackSeconds } from "./PipelineMetrics.ts"
+import { RequestContext } from "./RequestContext.ts"
+import { stage } from "./stage.ts"
 
-/** How many of the session's latest messages the classifier and direct actions see. */
+/** How many of the session's latest messages the assistant sees. */
 export const contextSize = 20
 
 export const describeContent = (content: MessageContent): string => {
@@ -44,10 +44,13 @@ const describeReply = (reply: Reply): string => reply.body
 export const replyIdOf = (inbound: InboundMessage, index: number): string =>
   `${inbound.provider}:${inbound.providerMessageId}:${index}`
 
+/** The inbox entry's identity: what an assistant keys its side effects by, so a retried message repeats none. */
+export const keyOf = (inbound: InboundMessage): string => `${inbound.provider}:${inbound.providerMessageId}`
+
 export const identify = (inbound: InboundMessage) =>
   stage("identify", Effect.gen(function*() {
     const directory = yield* Directory
-    return yield* directory.byPhone(inbound.from)
+    return yield* directory.identify(inbound)
   }))
 
 export const loadContext = (session: Session) =>
@@ -63,9 +66,8 @@ export const loadContext = (session: Session) =>
 
 /** The turn to commit: the inbound and outbound messages, all in the request's one session, and the replies. */
 export const buildTurn = (
-  context: { readonly inbound: InboundMessage; readonly user: Subcontractor; readonly session: Session },
-  decision: Decision,
-  result: ToolResult,
+  context: { readonly inbound: InboundMessage; readonly user: User; readonly session: Session },
+  response: AssistantResponse,
   at: number
 ): Turn => {
   const { inbound, user, session } = context
@@ -77,52 +79,56 @@ export const buildTurn = (
     content: describeContent(content),
     providerMessageId: inbound.providerMessageId,
     metadata: {
-      ...(decision.intent === undefined ? {} : { intent: decision.intent }),
+      // The assistant's state first: the engine's own keys are not its to overwrite.
+      ...response.state,
       ...(content._tag === "ButtonReply" || content._tag === "ListReply" ? { interactive: { id: content.id, title: content.title } } : {})
     },
     createdAt: at
   }
-  const outbound = result.replies.map((r, i): NewMessage => ({
+  const outbound = response.replies.map((r, i): NewMessage => ({
     sessionId: session.id,
     userId: user.id,
     direction: "outbound",
     content: describeReply(r.reply),
-    metadata: {
-      reply: r.reply,
-      ...(r.toolOutput === undefined ? {} : { toolOutputs: [r.toolOutput] }),
-      ...(r.awaiting === undefined ? {} : { awaiting: r.awaiting })
-    },
+    metadata: { ...r.state, reply: r.reply },
     // Outbound messages sort after the inbound one that caused them, in their order.
     createdAt: at + i + 1
   }))
   return {
     sessionId: session.id,
     messages: [inboundMessage, ...outbound],
-    replies: result.replies.map((r, i) => ({ replyId: replyIdOf(inbound, i), to: inbound.from, reply: r.reply, sessionId: session.id })),
-    escalate: result.escalate === true,
+    replies: response.replies.map((r, i) => ({ replyId: replyIdOf(inbound, i), to: inbound.from, reply: r.reply, sessionId: session.id })),
+    escalate: response.escalate !== undefined,
     at
   }
 }
 
+/** Failures of the assistant outside any stage it declared name the `respond` stage. */
+const asPipelineError = (e: { readonly _tag: string; readonly message: string }) =>
+  e instanceof PipelineError ? e : new PipelineError({ stage: "respond", message: e.message })
+
 /**
  * The pipeline for one inbound message: identify → resolve the session once →
- * (with the session carried in `RequestContext`) load context → decide →
- * run the tool → the turn to commit. It writes nothing itself except through
- * tools; the caller commits the turn atomically with the inbox entry.
+ * (with the session carried in `RequestContext`) load context → the
+ * assistant's response → the turn to commit. It writes nothing itself except
+ * the handoff of an escalated session (recorded once per session); the caller
+ * commits the turn atomically with the inbox entry.
  */
 export const processMessage = Effect.fn("processMessage")(function*(inbound: InboundMessage) {
   const at = yield* Clock.currentTimeMillis
+  const assistant = yield* Assistant
   const user = yield* identify(inbound)
   if (user === undefined) {
     yield* Effect.logInfo("unknown sender").pipe(Effect.annotateLogs({ event: "pipeline.unknown_sender", from: maskPhone(inbound.from) }))
+    const replies = yield* assistant.unknownSender(inbound).pipe(Effect.mapError(asPipelineError))
     return {
       messages: [],
-      replies: [{ replyId: replyIdOf(inbound, 0), to: inbound.from, reply: { _tag: "TextReply", body: notRegistered } }],
+      replies: replies.map((reply: Reply, i) => ({ replyId: replyIdOf(inbound, i), to: inbound.from, reply })),
       escalate: false,
       at
     } satisfies Turn
   }
-  const { session } = yield* stage("resolve_session", Effect.gen(function*() {
+  const { session, outcome } = yield* stage("resolve_session", Effect.gen(function*() {
     // A tap answers one of our replies: it carries the session that reply was sent in.
     const carried = inbound.replyTo === undefined ? undefined : yield* (yield* Outbox).sessionOfSent(inbound.replyTo)
     return yield* resolveSession(user.id, Option.fromUndefinedOr(carried))
@@ -130,15 +136,25 @@ export const processMessage = Effect.fn("processMessage")(function*(inbound: Inb
   const context = { inbound, user, session }
   return yield* Effect.gen(function*() {
     const history: ReadonlyArray<StoredMessage> = yield* loadContext(session)
-    const decision = yield* stage("decide", decide(history))
-    const result = yield* stage("run_tool", runTool(decision.action))
+    const response = yield* assistant.respond({
+      user,
+      session,
+      resolution: outcome,
+      recent: history,
+      inbound,
+      key: keyOf(inbound),
+      now: at
+    }).pipe(Effect.mapError(asPipelineError))
+    if (response.escalate !== undefined) {
+      // Before the commit, as the assistant's own writes: `notify` keeps one handoff per session, so a retry adds none.
+      yield* stage("escalate", Effect.flatMap(Effect.service(Handoff), (handoff) =>
+        handoff.notify({ userId: user.id, sessionId: session.id, displayName: user.displayName, maskedPhone: maskPhone(user.phone), at })))
+    }
     yield* Effect.logInfo("message processed").pipe(Effect.annotateLogs({
       event: "pipeline.processed",
-      via: decision.via,
-      action: decision.action._tag,
-      tool: result.tool,
+      ...response.label,
       sessionId: session.id
     }))
-    return buildTurn(context, decision, result, at)
+    return buildTurn(context, response, at)
   }).pipe(Effect.provideService(RequestContext, RequestContext.of(context)))
 }, trackSeconds(pipelineSeconds))

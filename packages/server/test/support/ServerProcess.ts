@@ -1,4 +1,4 @@
-import { freePort } from "@parley/adapters-pg"
+import { freePort } from "@parley/adapters-pg/embedded"
 import { spawn, type ChildProcess } from "node:child_process"
 import { fileURLToPath } from "node:url"
 

@@ -1,5 +1,4 @@
-import { UserId } from "../../../core/src/identity/Ids.ts"
-import { PhoneNumber } from "../../../core/src/channel/PhoneNumber.ts"
+import { PhoneNumber, UserId } from "@parley/core"
 import { Project, ProjectId, Subcontractor, Task, TaskId } from "./Worksite.ts"
 
 /**

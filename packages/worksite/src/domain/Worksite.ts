@@ -1,16 +1,18 @@
 import { Context, Effect, Schema } from "effect"
-import { UserId } from "../../../core/src/identity/Ids.ts"
-import { PhoneNumber } from "../../../core/src/channel/PhoneNumber.ts"
-import { StoreUnavailable } from "../../../core/src/StoreUnavailable.ts"
+import { PhoneNumber, StoreUnavailable, UserId } from "@parley/core"
 
 export const Locale = Schema.Literals(["fr", "en"])
 export type Locale = typeof Locale.Type
+
+/** The user's language as the worksite speaks it: English when the directory says so, French otherwise. */
+export const localeOf = (user: { readonly locale?: string | undefined }): Locale => (user.locale === "en" ? "en" : "fr")
 
 export const ProjectId = Schema.String.pipe(Schema.brand("ProjectId"))
 export type ProjectId = typeof ProjectId.Type
 export const TaskId = Schema.String.pipe(Schema.brand("TaskId"))
 export type TaskId = typeof TaskId.Type
 
+/** A user of the worksite assistant: the engine's `User`, with a locale the assistant speaks. */
 export class Subcontractor extends Schema.Class<Subcontractor>("@parley/core/Subcontractor")({
   id: UserId,
   phone: PhoneNumber,
@@ -62,11 +64,6 @@ export interface NewIncidentPhoto {
   readonly photoRef: string
   readonly at: number
 }
-
-/** Who is writing to us: unknown numbers get a polite refusal and no session. */
-export class Directory extends Context.Service<Directory, {
-  byPhone(phone: PhoneNumber): Effect.Effect<Subcontractor | undefined, StoreUnavailable>
-}>()("@parley/core/Directory") {}
 
 /** The worksite data the assistant's tools read and write. */
 export class Worksite extends Context.Service<Worksite, {

@@ -3,9 +3,10 @@ import { actionOfIntent, type Action } from "./Action.ts"
 import { resolveFollowUp, resolveTap, resolveTypedChoice } from "./directAction.ts"
 import { intentOfMenuButton, type Intent } from "../understanding/Intent.ts"
 import { IntentClassifier } from "../understanding/IntentClassifier.ts"
-import { classifications, count, directActions, emptyContextTaps } from "../../../core/src/pipeline/PipelineMetrics.ts"
-import { RequestContext } from "../../../core/src/pipeline/RequestContext.ts"
-import type { StoredMessage } from "../../../core/src/conversation/StoredMessage.ts"
+import { RequestContext } from "@parley/core"
+import { classifications, count, directActions, emptyContextTaps } from "../WorksiteMetrics.ts"
+import type { WorksiteMessage } from "../WorksiteState.ts"
+import { localeOf } from "../domain/Worksite.ts"
 import type { ProjectId } from "../domain/Worksite.ts"
 
 export interface Decision {
@@ -19,7 +20,7 @@ export interface Decision {
  * `problem_description` (id: the project), then `problem_photo` or
  * `problem_details` (id: the incident the report recorded).
  */
-const awaiting = (history: ReadonlyArray<StoredMessage>) =>
+const awaiting = (history: ReadonlyArray<WorksiteMessage>) =>
   history.find((m) => m.direction === "outbound")?.metadata.awaiting
 
 /**
@@ -28,7 +29,7 @@ const awaiting = (history: ReadonlyArray<StoredMessage>) =>
  * to a question go to it, typed choices after a list or the menu resolve like
  * taps, and only the rest is classified.
  */
-export const decide = Effect.fn("decide")(function*(history: ReadonlyArray<StoredMessage>) {
+export const decide = Effect.fn("decide")(function*(history: ReadonlyArray<WorksiteMessage>) {
   const { inbound, user } = yield* RequestContext
   const content = inbound.content
   const question = awaiting(history)
@@ -67,7 +68,7 @@ export const decide = Effect.fn("decide")(function*(history: ReadonlyArray<Store
         return { action: typed.action, via: "direct_action" } satisfies Decision
       }
       const classifier = yield* IntentClassifier
-      const { intent } = yield* classifier.classify(content.body, history, user.locale)
+      const { intent } = yield* classifier.classify(content.body, history, localeOf(user))
       yield* count(classifications, { intent })
       if (intent === "more" || intent === "back") {
         const followed = resolveFollowUp(history, intent)

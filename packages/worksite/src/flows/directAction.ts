@@ -2,8 +2,8 @@ import { Schema } from "effect"
 import { foldText } from "../understanding/foldText.ts"
 import { actionOfIntent, actionOfOption, pageKinds, type Action } from "./Action.ts"
 import { intentOfMenuButton } from "../understanding/Intent.ts"
-import { Reply } from "../../../core/src/channel/Reply.ts"
-import type { StoredMessage, ToolOutput } from "../../../core/src/conversation/StoredMessage.ts"
+import { Reply } from "@parley/core"
+import type { ToolOutput, WorksiteMessage } from "../WorksiteState.ts"
 
 export interface DirectActionHit {
   readonly _tag: "Hit"
@@ -15,7 +15,7 @@ export interface DirectActionMiss {
   readonly tool: string
 }
 
-const outputsNewestFirst = (history: ReadonlyArray<StoredMessage>): ReadonlyArray<ToolOutput> =>
+const outputsNewestFirst = (history: ReadonlyArray<WorksiteMessage>): ReadonlyArray<ToolOutput> =>
   history.filter((m) => m.direction === "outbound").flatMap((m) => [...(m.metadata.toolOutputs ?? [])].reverse())
 
 const hit = (output: ToolOutput, optionId: string): DirectActionHit | undefined => {
@@ -31,7 +31,7 @@ const hit = (output: ToolOutput, optionId: string): DirectActionHit | undefined 
  * option has that label wins; otherwise the newest output with that id.
  */
 export const resolveTap = (
-  history: ReadonlyArray<StoredMessage>,
+  history: ReadonlyArray<WorksiteMessage>,
   optionId: string,
   title: string | undefined
 ): DirectActionHit | DirectActionMiss => {
@@ -46,7 +46,7 @@ export const resolveTap = (
 const toolOfOptionId = (optionId: string): string => (optionId.startsWith("option_") ? "list" : "unknown")
 
 /** The assistant's last message, and what it showed: free text refers to that, not to an older list. */
-const latest = (history: ReadonlyArray<StoredMessage>) => {
+const latest = (history: ReadonlyArray<WorksiteMessage>) => {
   const message = history.find((m) => m.direction === "outbound")
   return { output: message?.metadata.toolOutputs?.[0], reply: message?.metadata.reply }
 }
@@ -78,7 +78,7 @@ const shownOptions = (reply: unknown): ReadonlyArray<{ readonly id: string; read
  * showed: an older list is not what "2" refers to. Menu buttons resolve by
  * their id; the others against the message's tool output.
  */
-export const resolveTypedChoice = (history: ReadonlyArray<StoredMessage>, text: string): DirectActionHit | undefined => {
+export const resolveTypedChoice = (history: ReadonlyArray<WorksiteMessage>, text: string): DirectActionHit | undefined => {
   const { output, reply } = latest(history)
   const folded = foldText(text)
   const shown = shownOptions(reply) ??
@@ -95,7 +95,7 @@ export const resolveTypedChoice = (history: ReadonlyArray<StoredMessage>, text: 
  * "More…" row), or its `back` (one level up, or the previous page). Undefined
  * when the last message has no such thing: the words are then not follow-ups.
  */
-export const resolveFollowUp = (history: ReadonlyArray<StoredMessage>, intent: "more" | "back"): DirectActionHit | undefined => {
+export const resolveFollowUp = (history: ReadonlyArray<WorksiteMessage>, intent: "more" | "back"): DirectActionHit | undefined => {
   const { output } = latest(history)
   if (output === undefined) return undefined
   if (intent === "back") {

@@ -1,15 +1,11 @@
 import { Effect } from "effect"
 import type { Action, OptionKind } from "./Action.ts"
 import { copy, type Copy } from "../copy/Copy.ts"
-import { Handoff } from "../../../core/src/escalation/Handoff.ts"
+import { keyOf, type ListRow, type Reply, RequestContext, type StoreUnavailable } from "@parley/core"
+import type { ToolOutput } from "../WorksiteState.ts"
 import { menuButtonIds, type Intent } from "../understanding/Intent.ts"
-import { maskPhone } from "../../../core/src/channel/PhoneNumber.ts"
-import type { ListRow, Reply } from "../../../core/src/channel/Reply.ts"
-import { RequestContext } from "../../../core/src/pipeline/RequestContext.ts"
-import type { ToolOutput } from "../../../core/src/conversation/StoredMessage.ts"
-import type { StoreUnavailable } from "../../../core/src/StoreUnavailable.ts"
 import type { ToolReply, ToolResult } from "./ToolResult.ts"
-import { Worksite, type Incident, type Project, type ProjectId, type Task } from "../domain/Worksite.ts"
+import { localeOf, Worksite, type Incident, type Project, type ProjectId, type Task } from "../domain/Worksite.ts"
 
 /** WhatsApp shows at most 10 rows in a list: 9 items and a "more" row when there are more. */
 export const pageSize = 9
@@ -123,10 +119,10 @@ const describePrompt = (t: Copy, incident: Incident, project: Project): ToolRepl
   text(t.describePhoto(project.name), { awaiting: { kind: "problem_details", id: incident.id } })
 
 /** Runs the action for the request in context. Each branch is one of the assistant's tools. */
-export const runTool = Effect.fn("runTool")(function*(action: Action): Effect.fn.Return<ToolResult, StoreUnavailable, RequestContext | Worksite | Handoff> {
-  const { user, session, inbound } = yield* RequestContext
+export const runTool = Effect.fn("runTool")(function*(action: Action): Effect.fn.Return<ToolResult, StoreUnavailable, RequestContext | Worksite> {
+  const { user, inbound } = yield* RequestContext
   const worksite = yield* Worksite
-  const t = copy[user.locale]
+  const t = copy[localeOf(user)]
   const now = Effect.clockWith((c) => c.currentTimeMillis)
   // One of the user's projects: an id from a tap or an incident is only trusted through their assignments.
   const projectById = (id: ProjectId) => Effect.map(worksite.projectsOf(user.id), (projects) => projects.find((p) => p.id === id))
@@ -193,7 +189,7 @@ export const runTool = Effect.fn("runTool")(function*(action: Action): Effect.fn
       if (project === undefined) return single("report_problem_tool", menuReply(t, t.notFound))
       // The inbox entry's identity makes a retried message record the incident once, and answer as the first time did.
       const incident = yield* worksite.reportIncident({
-        key: `${inbound.provider}:${inbound.providerMessageId}`,
+        key: keyOf(inbound),
         projectId: project.id,
         userId: user.id,
         description: action.description,
@@ -229,16 +225,8 @@ export const runTool = Effect.fn("runTool")(function*(action: Action): Effect.fn
       if (project === undefined) return single("report_problem_tool", menuReply(t, t.notFound))
       return single("report_problem_tool", menuReply(t, t.incidentRecorded(project.name)))
     }
-    case "Escalate": {
-      const handoff = yield* Handoff
-      yield* handoff.notify({
-        userId: user.id,
-        sessionId: session.id,
-        displayName: user.displayName,
-        maskedPhone: maskPhone(user.phone),
-        at: yield* now
-      })
+    case "Escalate":
+      // The engine records the handoff (once per session) and ends the session with this turn.
       return { tool: "handoff_tool", replies: [text(t.handedOff)], escalate: true } satisfies ToolResult
-    }
   }
 })

@@ -1,14 +1,15 @@
+import { InMemoryEngine } from "@parley/core/memory"
 import { Layer } from "effect"
-import { InMemoryMessagingLayer } from "../../../core/src/memory/InMemoryMessaging.ts"
-import { InMemorySessionStore } from "../../../core/src/memory/InMemorySessionStore.ts"
-import { demoData, InMemoryWorksite, type WorksiteData } from "./InMemoryWorksite.ts"
 import { RuleIntentClassifier } from "../understanding/IntentClassifier.ts"
+import { WorksiteAssistant } from "../WorksiteAssistant.ts"
+import { demoData, InMemoryWorksite, type WorksiteData } from "./InMemoryWorksite.ts"
 
 /**
- * Every port the pipeline needs, in memory, with the rule classifier: what
- * tests and embedders run the assistant on. Add a `Messenger` to send replies.
+ * The engine and the worksite assistant, every port in memory, with the rule
+ * classifier: what tests and demos run the assistant on. Add a `Messenger`
+ * to send replies.
  */
 export const InMemoryAssistant = (data: WorksiteData = demoData) =>
-  Layer.mergeAll(InMemoryMessagingLayer, InMemoryWorksite(data), RuleIntentClassifier).pipe(
-    Layer.provideMerge(InMemorySessionStore)
+  Layer.mergeAll(WorksiteAssistant.layer.pipe(Layer.provideMerge(RuleIntentClassifier)), InMemoryEngine).pipe(
+    Layer.provideMerge(InMemoryWorksite(data))
   )

@@ -1,8 +1,7 @@
 import { Context, Effect, Layer } from "effect"
 import { demoAssignments, demoProjects, demoSubcontractors, demoTasks } from "../domain/DemoData.ts"
-import { Handoff, logHandoff, type HandoffRequest } from "../../../core/src/escalation/Handoff.ts"
-import type { SessionId, UserId } from "../../../core/src/identity/Ids.ts"
-import { Directory, Incident, Task, Worksite, type Project, type Subcontractor } from "../domain/Worksite.ts"
+import { Directory, type UserId } from "@parley/core"
+import { Incident, Task, Worksite, type Project, type Subcontractor } from "../domain/Worksite.ts"
 
 export interface WorksiteData {
   readonly subcontractors: ReadonlyArray<Subcontractor>
@@ -18,7 +17,7 @@ export const demoData: WorksiteData = {
   tasks: demoTasks
 }
 
-/** `Directory`, `Worksite` and `Handoff` in memory, starting from `data` (the demo company by default). */
+/** `Directory` (the subcontractors, by phone) and `Worksite` in memory, starting from `data` (the demo company by default). */
 export const makeInMemoryWorksite = (data: WorksiteData = demoData) =>
   Effect.sync(() => {
     const tasks = new Map(data.tasks.map((t) => [t.id, t]))
@@ -33,8 +32,6 @@ export const makeInMemoryWorksite = (data: WorksiteData = demoData) =>
       incidents.set(incident.id, incident)
       return incident
     }
-    // By session, in the order they were first requested, as the Postgres table's primary key keeps them.
-    const handoffs = new Map<SessionId, HandoffRequest>()
     const assigned = (userId: UserId, projectId: Project["id"]) =>
       data.assignments.some(([u, p]) => u === userId && p === projectId)
     const visibleTask = (userId: UserId, taskId: Task["id"]) => {
@@ -43,9 +40,9 @@ export const makeInMemoryWorksite = (data: WorksiteData = demoData) =>
     }
     const byName = (a: Project, b: Project) => a.name.localeCompare(b.name)
 
-    return Context.make(Directory, Directory.of({
-      byPhone: (phone) => Effect.sync(() => data.subcontractors.find((s) => s.phone === phone))
-    })).pipe(
+    return Context.make(Directory, Directory.of(Directory.fromPhoneLookup((phone) =>
+      Effect.sync(() => data.subcontractors.find((s) => s.phone === phone))
+    ))).pipe(
       Context.add(Worksite, Worksite.of({
         projectsOf: (userId) => Effect.sync(() => data.projects.filter((p) => assigned(userId, p.id)).sort(byName)),
         tasksOf: (userId, projectId) =>
@@ -89,18 +86,9 @@ export const makeInMemoryWorksite = (data: WorksiteData = demoData) =>
           }),
         incident: (userId, incidentId) => Effect.sync(() => ownIncident(userId, incidentId)),
         incidentsOf: (userId) => Effect.sync(() => [...incidents.values()].filter((i) => i.userId === userId).reverse())
-      })),
-      Context.add(Handoff, Handoff.of({
-        notify: (request) =>
-          Effect.suspend(() => {
-            if (handoffs.has(request.sessionId)) return Effect.void
-            handoffs.set(request.sessionId, request)
-            return logHandoff(request)
-          }),
-        list: (limit) => Effect.sync(() => [...handoffs.values()].slice(-limit).reverse())
       }))
     )
   })
 
-export const InMemoryWorksite = (data: WorksiteData = demoData): Layer.Layer<Directory | Worksite | Handoff> =>
+export const InMemoryWorksite = (data: WorksiteData = demoData): Layer.Layer<Directory | Worksite> =>
   Layer.effectContext(makeInMemoryWorksite(data))

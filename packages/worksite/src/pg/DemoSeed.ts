@@ -1,6 +1,6 @@
 import { PgClient } from "@effect/sql-pg"
-import { demoData, type WorksiteData } from "@parley/core"
 import { Effect } from "effect"
+import { demoData, type WorksiteData } from "../memory/InMemoryWorksite.ts"
 
 /**
  * Inserts the demo company (the same data the in-memory adapters start with):

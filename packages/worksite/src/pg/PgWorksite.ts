@@ -1,9 +1,9 @@
 import { PgClient } from "@effect/sql-pg"
-import { Directory, Incident, PhoneNumber, Project, ProjectId, Subcontractor, Task, TaskId, UserId, Worksite } from "@parley/core"
-import { Context, Effect, Layer, Schema } from "effect"
-import { orUnavailable } from "../../../adapters-pg/src/mapSqlError.ts"
+import { UserId } from "@parley/core"
+import { Effect, Layer, Schema } from "effect"
+import { orUnavailable } from "@parley/adapters-pg"
+import { Incident, Project, ProjectId, Task, TaskId, Worksite } from "../domain/Worksite.ts"
 
-const SubcontractorRow = Schema.Struct({ id: Schema.String, phone: Schema.String, display_name: Schema.String, locale: Schema.Literals(["fr", "en"]) })
 const ProjectRow = Schema.Struct({ id: Schema.String, name: Schema.String, address: Schema.NullOr(Schema.String) })
 const TaskRow = Schema.Struct({
   id: Schema.String,
@@ -54,23 +54,13 @@ const incidentColumns = `i.id::text AS id, i.project_id::text AS project_id, i.s
 const taskColumns = "t.id::text AS id, t.project_id::text AS project_id, t.title, t.status, to_char(t.due_date, 'YYYY-MM-DD') AS due_date"
 
 /**
- * `Directory` and `Worksite` on Postgres. Every task query joins the
+ * `Worksite` on Postgres (its users, the `subcontractors` rows, are the
+ * engine's: `PgDirectory` of `@parley/adapters-pg` finds them). Every task query joins the
  * assignment: a user only sees their projects. An incident's photos are rows
  * of `incident_photos` (migration 0006), keyed by photo so adding one again is a no-op.
  */
 export const makePgWorksite = Effect.gen(function*() {
   const sql = yield* PgClient.PgClient
-
-  const directory = Directory.of({
-    byPhone: (phone) =>
-      sql`SELECT id::text AS id, phone, display_name, locale FROM subcontractors WHERE phone = ${phone}`.pipe(
-        Effect.flatMap(rows(SubcontractorRow)),
-        Effect.map(([r]) =>
-          r && new Subcontractor({ id: UserId.make(r.id), phone: PhoneNumber.make(r.phone), displayName: r.display_name, locale: r.locale })
-        ),
-        orUnavailable("directory.byPhone")
-      )
-  })
 
   const visibleTask = (userId: string, taskId: string) =>
     sql.unsafe(
@@ -164,7 +154,7 @@ export const makePgWorksite = Effect.gen(function*() {
       incidents("i.subcontractor_id = $1::uuid ORDER BY i.seq DESC", [userId]).pipe(orUnavailable("worksite.incidentsOf"))
   })
 
-  return Context.make(Directory, directory).pipe(Context.add(Worksite, worksite))
+  return worksite
 })
 
-export const PgWorksite: Layer.Layer<Directory | Worksite, never, PgClient.PgClient> = Layer.effectContext(makePgWorksite)
+export const PgWorksite: Layer.Layer<Worksite, never, PgClient.PgClient> = Layer.effect(Worksite, makePgWorksite)

@@ -2,7 +2,7 @@ import { Context, Effect, Layer } from "effect"
 import { resolveFollowUp } from "../flows/directAction.ts"
 import { foldText } from "./foldText.ts"
 import type { Intent } from "./Intent.ts"
-import type { StoredMessage } from "../../../core/src/conversation/StoredMessage.ts"
+import type { WorksiteMessage } from "../WorksiteState.ts"
 import type { Locale } from "../domain/Worksite.ts"
 
 export interface Classification {
@@ -13,8 +13,8 @@ export interface Classification {
 
 /** Turns free text into an intent. The rule classifier is the embedded default; an LLM one can replace it. */
 export class IntentClassifier extends Context.Service<IntentClassifier, {
-  classify(text: string, history: ReadonlyArray<StoredMessage>, locale: Locale): Effect.Effect<Classification>
-}>()("@parley/core/IntentClassifier") {}
+  classify(text: string, history: ReadonlyArray<WorksiteMessage>, locale: Locale): Effect.Effect<Classification>
+}>()("@parley/worksite/IntentClassifier") {}
 
 const rules: ReadonlyArray<readonly [Intent, ReadonlyArray<string>]> = [
   ["talk_to_someone", ["parler", "quelqu un", "humain", "conseiller", "talk", "someone", "human", "agent", "operator"]],
@@ -45,7 +45,7 @@ const matches = (folded: string, keyword: string): boolean =>
  * "Champigny") and answers to a question are resolved before classification,
  * against the same history.
  */
-export const classifyByRules = (text: string, history: ReadonlyArray<StoredMessage> = []): Intent => {
+export const classifyByRules = (text: string, history: ReadonlyArray<WorksiteMessage> = []): Intent => {
   const folded = foldText(text)
   if (folded === "") return "unknown"
   for (const [intent, words] of followUps) {

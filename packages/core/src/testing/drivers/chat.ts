@@ -3,7 +3,6 @@ import { acceptInbound } from "../../intake/acceptInbound.ts"
 import { InboundMessage, type MessageContent } from "../../channel/InboundMessage.ts"
 import type { PhoneNumber } from "../../channel/PhoneNumber.ts"
 import type { ListRow, Reply } from "../../channel/Reply.ts"
-import { Worksite, type Subcontractor } from "../../../../worksite/src/domain/Worksite.ts"
 import { drainInbox, drainOutbox } from "./drain.ts"
 import { RecordingMessenger } from "../doubles/RecordingMessenger.ts"
 
@@ -69,20 +68,3 @@ export const chatAs = (from: PhoneNumber) => {
       send({ _tag: "Media", kind: "image", ref, ...(caption === undefined ? {} : { caption }) })
   }
 }
-
-/** A user's incidents as the tests compare them: description and photo refs. */
-export const incidentSummaries = (user: Subcontractor) =>
-  Effect.gen(function*() {
-    const incidents = yield* (yield* Worksite).incidentsOf(user.id)
-    return incidents.map((i) => ({ description: i.description, photos: i.photoRefs }))
-  })
-
-/** menu → Report a problem → the site: the assistant then waits for the description (or a photo). */
-export const startReport = (user: Subcontractor, site: string) =>
-  Effect.gen(function*() {
-    const chat = chatAs(user.phone)
-    const [menu] = yield* chat.say("menu")
-    const [which] = yield* chat.tap(menu, buttonsOf(menu)[1]!)
-    const [describe] = yield* chat.tap(which, site)
-    return { chat, describe: describe! }
-  })

@@ -2,32 +2,39 @@ import { Context, Duration, Effect, Fiber, Layer, References } from "effect"
 import { TestClock } from "effect/testing"
 import * as fc from "fast-check"
 import { acceptInbound } from "../../intake/acceptInbound.ts"
-import { copy } from "../../../../worksite/src/copy/Copy.ts"
-import { foldText } from "../../../../worksite/src/understanding/foldText.ts"
 import { InboundMessage, type MessageContent } from "../../channel/InboundMessage.ts"
-import { IntentClassifier, classifyByRules } from "../../../../worksite/src/understanding/IntentClassifier.ts"
+import type { User } from "../../identity/User.ts"
 import type { Messenger } from "../../channel/Messenger.ts"
 import type { Outbox } from "../../delivery/Outbox.ts"
 import { processMessage } from "../../pipeline/processMessage.ts"
 import { SessionStore } from "../../session/SessionStore.ts"
 import { MessageStore, type StoredMessage } from "../../conversation/StoredMessage.ts"
 import { defaultWorkerOptions, runWorkers, type Process, type WorkerOptions } from "../../intake/Workers.ts"
-import type { Subcontractor } from "../../../../worksite/src/domain/Worksite.ts"
 import { drainOutbox } from "../drivers/drain.ts"
 import { defaultSenderOptions, runOutboxSender } from "../../delivery/OutboxSender.ts"
 import { RecordingMessenger, type SentReply } from "../doubles/RecordingMessenger.ts"
 
 /**
- * What a user may send: free text (some of it answers to lists), taps on the
- * menu and on list rows, a photo. A tap answers one of the replies the user
- * was sent that shows the tapped option — `pick` chooses which, the newest or
- * an older one still on screen (none: a tap from a chat the assistant never saw).
+ * What a user may send: free text, a tap on a button or list row, a photo. A
+ * tap answers one of the replies the user was sent that shows the tapped
+ * option — `pick` chooses which, the newest or an older one still on screen
+ * (none: a tap from a chat the assistant never saw).
  */
 export type Utterance =
   | { readonly _tag: "Text"; readonly body: string }
-  | { readonly _tag: "TapMenu"; readonly pick: number }
-  | { readonly _tag: "TapOption"; readonly k: number; readonly pick: number }
+  | { readonly _tag: "Tap"; readonly kind: "button" | "row"; readonly id: string; readonly title: string; readonly pick: number }
   | { readonly _tag: "Photo"; readonly caption: boolean }
+
+/**
+ * What an assistant's conversations are made of, for the property: the
+ * utterances its users may send, and any invariant of its own to check in
+ * each stored session (e.g. "a tap on an option shown in this session is
+ * understood"), returned as violation lines.
+ */
+export interface ConversationScript {
+  readonly utterances: fc.Arbitrary<Utterance>
+  readonly checkSession?: ((messages: ReadonlyArray<StoredMessage>, label: string) => ReadonlyArray<string>) | undefined
+}
 
 export interface Said {
   readonly user: number
@@ -47,31 +54,23 @@ export type Step =
   | { readonly _tag: "Advance"; readonly millis: number }
   /** Every worker is interrupted mid-whatever and a fresh set starts. */
   | { readonly _tag: "Kill" }
-  /** The next classification takes this long (past the idle timeout, sometimes). */
+  /** The assistant's next answer takes this long (past the idle timeout, sometimes). */
   | { readonly _tag: "Stall"; readonly millis: number }
-
-const utterance: fc.Arbitrary<Utterance> = fc.oneof(
-  fc.constantFrom("Bonjour", "voir mes chantiers", "menu", "1", "2", "Champigny", "blabla", "signaler un problème", "parler à quelqu'un", "retour", "Terminé")
-    .map((body): Utterance => ({ _tag: "Text", body })),
-  fc.nat({ max: 3 }).map((pick): Utterance => ({ _tag: "TapMenu", pick })),
-  fc.record({ k: fc.integer({ min: 1, max: 3 }), pick: fc.nat({ max: 3 }) }).map(({ k, pick }): Utterance => ({ _tag: "TapOption", k, pick })),
-  fc.boolean().map((caption): Utterance => ({ _tag: "Photo", caption }))
-)
 
 const idle = Duration.toMillis(Duration.minutes(30))
 
-const batch = (users: number): fc.Arbitrary<Step> =>
+const batch = (users: number, utterance: fc.Arbitrary<Utterance>): fc.Arbitrary<Step> =>
   fc.array(fc.record({ user: fc.integer({ min: 0, max: users - 1 }), utterance }), { minLength: 2, maxLength: 4 }).chain((messages) => {
     const positions = messages.map((_, i) => i)
     return fc.shuffledSubarray(positions, { minLength: positions.length, maxLength: positions.length })
       .map((order): Step => ({ _tag: "Batch", messages, order }))
   })
 
-export const conversationArbitrary = (users: number, maxSteps: number): fc.Arbitrary<ReadonlyArray<Step>> =>
+export const conversationArbitrary = (users: number, maxSteps: number, utterance: fc.Arbitrary<Utterance>): fc.Arbitrary<ReadonlyArray<Step>> =>
   fc.array(
     fc.oneof(
       { weight: 8, arbitrary: fc.record({ user: fc.integer({ min: 0, max: users - 1 }), utterance }).map((d): Step => ({ _tag: "Deliver", ...d })) },
-      { weight: 2, arbitrary: batch(users) },
+      { weight: 2, arbitrary: batch(users, utterance) },
       { weight: 2, arbitrary: fc.nat().map((pick): Step => ({ _tag: "Redeliver", pick })) },
       {
         weight: 3,
@@ -88,40 +87,17 @@ export const conversationArbitrary = (users: number, maxSteps: number): fc.Arbit
     { minLength: 1, maxLength: maxSteps }
   )
 
-/** Makes the next classification hang for a while: an LLM call that stalls, a paused VM. */
-export class ClassifierStall extends Context.Service<ClassifierStall, {
+/** Makes the assistant's next answer hang for a while: an LLM call that stalls, a paused VM. Test assistants provide it. */
+export class AssistantStall extends Context.Service<AssistantStall, {
   stallNext(millis: number): Effect.Effect<void>
-}>()("@parley/core/testing/ClassifierStall") {}
-
-/**
- * The rule classifier, taking "thinking" time proportional to the text (as a
- * model would), or as long as a `Stall` step says — long enough, sometimes,
- * for the session to idle out while its message is mid-pipeline.
- */
-export const SlowRuleClassifier: Layer.Layer<IntentClassifier | ClassifierStall> = Layer.effectContext(
-  Effect.sync(() => {
-    let stall: number | undefined
-    return Context.make(IntentClassifier, IntentClassifier.of({
-      classify: (text, history) =>
-        Effect.suspend(() => {
-          const millis = stall ?? foldText(text).length * 200
-          stall = undefined
-          return Effect.as(Effect.sleep(Duration.millis(millis)), { intent: classifyByRules(text, history), contextSize: history.length })
-        })
-    })).pipe(Context.add(ClassifierStall, ClassifierStall.of({ stallNext: (millis) => Effect.sync(() => { stall = millis }) })))
-  })
-)
-
-const projectTitles = ["Champigny", "Ivry-sur-Seine", "Montreuil"]
+}>()("@parley/core/testing/AssistantStall") {}
 
 const contentOf = (u: Utterance): MessageContent => {
   switch (u._tag) {
     case "Text":
       return { _tag: "Text", body: u.body }
-    case "TapMenu":
-      return { _tag: "ButtonReply", id: "menu_view_sites", title: "Voir mes chantiers" }
-    case "TapOption":
-      return { _tag: "ListReply", id: `option_${u.k}`, title: projectTitles[u.k - 1]! }
+    case "Tap":
+      return u.kind === "button" ? { _tag: "ButtonReply", id: u.id, title: u.title } : { _tag: "ListReply", id: u.id, title: u.title }
     case "Photo":
       return { _tag: "Media", kind: "image", ref: "media-1", ...(u.caption ? { caption: "fuite" } : {}) }
   }
@@ -139,8 +115,6 @@ const answered = (sent: ReadonlyArray<SentReply>, to: string, id: string, pick: 
   return showing.length === 0 ? undefined : showing[Math.max(0, showing.length - 1 - pick)]!.providerMessageId
 }
 
-const expiredBodies: ReadonlySet<string> = new Set([copy.fr.expired, copy.en.expired])
-
 /**
  * Lets the workers run after a step: fibers yield, and for a store across the
  * network some real time passes too (virtual time stands still meanwhile).
@@ -153,7 +127,8 @@ const settle = (liveMillis: number) =>
 
 export interface ConversationRunOptions {
   /** The users of this run: they must be known to the `Directory` in context. */
-  readonly users: ReadonlyArray<Subcontractor>
+  readonly users: ReadonlyArray<User>
+  readonly script: ConversationScript
   readonly process?: Process
   readonly workers?: WorkerOptions
   /** How many virtual minutes the final drain may take before giving up (stalls last up to ~32). */
@@ -162,7 +137,7 @@ export interface ConversationRunOptions {
   readonly settleMillis?: number
 }
 
-type Ports = SessionStore | MessageStore | RecordingMessenger | Messenger | ClassifierStall | Outbox | Effect.Services<ReturnType<typeof runWorkers>>
+type Ports = SessionStore | MessageStore | RecordingMessenger | Messenger | AssistantStall | Outbox | Effect.Services<ReturnType<typeof runWorkers>>
 
 /**
  * Delivers a random conversation through the inbox to concurrently running
@@ -255,7 +230,7 @@ export const runConversation = Effect.fnUntraced(function*(steps: ReadonlyArray<
         workers = yield* startWorkers
         break
       case "Stall":
-        yield* (yield* ClassifierStall).stallNext(step.millis)
+        yield* (yield* AssistantStall).stallNext(step.millis)
         break
     }
     yield* settle(options.settleMillis ?? 0)
@@ -263,7 +238,7 @@ export const runConversation = Effect.fnUntraced(function*(steps: ReadonlyArray<
   }
 
   // Let the workers finish: move time on so sleeping stages, stalls and backoffs complete.
-  const conversationOf = (user: Subcontractor) =>
+  const conversationOf = (user: User) =>
     Effect.gen(function*() {
       const all = yield* sessions.listByUser(user.id)
       const perSession = yield* Effect.forEach([...all].reverse(), (s) =>
@@ -332,16 +307,7 @@ export const runConversation = Effect.fnUntraced(function*(steps: ReadonlyArray<
         if (i === 0 && m.direction !== "inbound") violations.push(`[one-session] session ${session} of user ${u} starts with a reply: its inbound is elsewhere`)
         if (m.direction === "inbound" && next?.direction !== "outbound") violations.push(`[one-session] ${m.providerMessageId} of user ${u} has no reply in its session ${session}`)
       })
-      // A tap on a list shown in this very session always hits.
-      messages.forEach((m, i) => {
-        const tapped = m.metadata.interactive?.id
-        if (m.direction !== "inbound" || tapped === undefined || !tapped.startsWith("option_")) return
-        const shown = messages.slice(0, i).some((p: StoredMessage) => p.metadata.toolOutputs?.some((o) => o.options[tapped] !== undefined))
-        const reply = messages[i + 1]
-        if (shown && reply !== undefined && expiredBodies.has(reply.content)) {
-          violations.push(`[direct-action] ${m.providerMessageId} of user ${u} tapped ${tapped}, shown in session ${session}, and missed`)
-        }
-      })
+      violations.push(...(options.script.checkSession?.(messages, `user ${u}'s session ${session}`) ?? []))
     }
   }
   return violations
@@ -367,7 +333,8 @@ export interface ConversationCheckOptions<R> {
   readonly seed?: number | undefined
   /** A fresh set of ports for each run, and the run's users. */
   readonly layer: () => Layer.Layer<Ports | R, unknown>
-  readonly users: Effect.Effect<ReadonlyArray<Subcontractor>, unknown, Ports | R>
+  readonly users: Effect.Effect<ReadonlyArray<User>, unknown, Ports | R>
+  readonly script: ConversationScript
   readonly process?: Process
   readonly settleMillis?: number
 }
@@ -376,12 +343,13 @@ export interface ConversationCheckOptions<R> {
 export const checkConversations = <R = never>(options: ConversationCheckOptions<R>) =>
   Effect.promise(() =>
     fc.check(
-      fc.asyncProperty(conversationArbitrary(3, options.maxSteps ?? 24), async (steps) => {
+      fc.asyncProperty(conversationArbitrary(3, options.maxSteps ?? 24, options.script.utterances), async (steps) => {
         const violations = await Effect.runPromise(
           Effect.gen(function*() {
             const users = yield* options.users
             return yield* runConversation(steps, {
               users,
+              script: options.script,
               settleMillis: options.settleMillis ?? 0,
               ...(options.process ? { process: options.process } : {})
             })

@@ -1,0 +1,10 @@
+/**
+ * @parley/core/memory: every engine port in process memory, for tests, demos
+ * and embedders that need no database. `InMemoryEngine` bundles the stores;
+ * add an `Assistant`, a `Directory` (`InMemoryDirectory`) and a `Messenger`.
+ */
+export { InMemoryEngine } from "./InMemoryEngine.ts"
+export { InMemorySessionStore } from "./InMemorySessionStore.ts"
+export { InMemoryMessaging, InMemoryMessagingLayer, type InMemoryMessagingSnapshot } from "./InMemoryMessaging.ts"
+export { InMemoryHandoff } from "./InMemoryHandoff.ts"
+export { InMemoryDirectory } from "./InMemoryDirectory.ts"
