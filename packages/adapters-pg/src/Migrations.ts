@@ -1,11 +1,18 @@
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Schema } from "effect"
-import { readdirSync, readFileSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { splitStatements } from "./splitStatements.ts"
 
-/** The repository's `migrations/` folder: `NNNN_name.up.sql` and its `NNNN_name.down.sql`. */
-export const defaultMigrationsDir = fileURLToPath(new URL("../../../migrations/", import.meta.url))
+/**
+ * The migrations: `NNNN_name.up.sql` and its `NNNN_name.down.sql`. The
+ * package's own copy first (`migrations/` beside `dist/`, copied from the
+ * repository's folder when the package is built or packed), so an installed
+ * package finds them; else the repository's `migrations/`, their source of truth.
+ */
+export const defaultMigrationsDir = [new URL("../migrations/", import.meta.url), new URL("../../../migrations/", import.meta.url)]
+  .map((url) => fileURLToPath(url))
+  .find((dir) => existsSync(dir)) ?? fileURLToPath(new URL("../migrations/", import.meta.url))
 
 export interface Migration {
   readonly version: number
