@@ -13,6 +13,7 @@ export { type CheckOptions, checkSessionStore, failureReport, randomUser, sessio
 export { inboxContract } from "./contracts/InboxContract.ts"
 export { outboxContract, type OutboxContractOptions } from "./contracts/OutboxContract.ts"
 export { handoffContract, type HandoffContractOptions } from "./contracts/HandoffContract.ts"
+export { assistantContract, type AssistantContractOptions } from "./contracts/AssistantContract.ts"
 
 // Properties.
 export {
