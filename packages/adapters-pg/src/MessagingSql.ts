@@ -22,7 +22,29 @@ export interface ClaimedOutboxRow {
   readonly lease_token: string
 }
 
-type Rows = Arr.NonEmptyReadonlyArray<Record<string, unknown>>
+/** A turn as `parley_commit_turn` takes it (migration 0010): rows keyed by column name. */
+export interface TurnRows {
+  readonly id: string
+  readonly token: string
+  readonly at: Date
+  readonly sessionId: string | null
+  readonly escalate: boolean
+  readonly messages: ReadonlyArray<{
+    readonly session_id: string
+    readonly subcontractor_id: string
+    readonly direction: "inbound" | "outbound"
+    readonly content: string
+    readonly provider_message_id: string | null
+    readonly metadata: unknown
+    readonly created_at: Date
+  }>
+  readonly replies: ReadonlyArray<{
+    readonly reply_id: string
+    readonly recipient: string
+    readonly session_id: string | null
+    readonly payload: unknown
+  }>
+}
 
 /** An inbound message as `parley_inbox_accept` takes it. */
 export interface AcceptedRow {
@@ -65,20 +87,15 @@ export const messagingSql = (sql: PgClient.PgClient) => ({
     sql<{ held: boolean }>`
       SELECT parley_inbox_settle(${id}, ${token}, ${outcome}, ${at}, ${availableAt}, ${error}, ${inboxChannel}) AS held`,
 
-  insertMessages: (rows: Rows) => sql`INSERT INTO messages ${sql.insert(rows)}`,
-
-  /** The session stays the one the request resolved, even if it ended meanwhile: only an active one changes. */
-  touchSession: (sessionId: string, at: Date) =>
-    sql`UPDATE conversation_sessions SET last_message_at = GREATEST(last_message_at, ${at})
-        WHERE id = ${sessionId} AND status = 'active'`,
-
-  escalateSession: (sessionId: string, at: Date) =>
-    sql`UPDATE conversation_sessions
-        SET status = 'escalated', end_reason = 'escalated', ended_at = ${at}, last_message_at = GREATEST(last_message_at, ${at})
-        WHERE id = ${sessionId} AND status = 'active'`,
-
-  insertReplies: (rows: Rows) =>
-    sql`INSERT INTO outbox ${sql.insert(rows)} ON CONFLICT (reply_id) DO NOTHING RETURNING reply_id, pg_notify(${outboxChannel}, '')`,
+  /**
+   * The turn, committed with the inbox entry in one statement (one
+   * transaction, one round trip): nothing is written unless the claim's token
+   * still holds the entry (`committed` false: the lease was lost).
+   */
+  commitTurn: (turn: TurnRows) =>
+    sql<{ committed: boolean }>`
+      SELECT parley_commit_turn(${turn.id}, ${turn.token}, ${turn.at}, ${turn.sessionId}, ${turn.escalate},
+        ${sql.json(turn.messages)}, ${sql.json(turn.replies)}, ${inboxChannel}, ${outboxChannel}) AS committed`,
 
   /**
    * Due replies, only the oldest pending one of each recipient (a user sees

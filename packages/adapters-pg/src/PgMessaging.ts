@@ -17,7 +17,7 @@ import {
   type OutboxEntry
 } from "@parley/core"
 import { Array as Arr, Context, Duration, Effect, Layer, Schema, Stream } from "effect"
-import { fromSqlError, orUnavailable } from "./mapSqlError.ts"
+import { orUnavailable } from "./mapSqlError.ts"
 import { inboxChannel, messagingSql, outboxChannel, type AcceptedRow, type ClaimedInboxRow } from "./MessagingSql.ts"
 
 const encodeInbound = Schema.encodeSync(InboundMessage)
@@ -41,9 +41,10 @@ const toEntry = (row: Pick<ClaimedInboxRow, "id" | "payload" | "attempts" | "acc
  *   numbered in commit order under the queue's lock; a claim leases only a
  *   queue's head, skipping locked queues: workers in any number of processes
  *   never wait on each other, one message per user is in flight, in order.
- * - `complete` is one transaction: the lease check (`lease_token`) fences out
- *   a worker that lost its lease, then the turn's messages, the session's
- *   activity or escalation and the replies are written with the inbox row.
+ * - `complete` is one statement (`parley_commit_turn`, so one transaction and
+ *   one round trip): the lease check (`lease_token`) fences out a worker that
+ *   lost its lease, then the turn's messages, the session's activity or
+ *   escalation and the replies are written with the inbox row.
  * - Idle workers sleep on `LISTEN parley_inbox`; `accept` and `release`
  *   notify. A poll timeout stays as the safety net for lost notifications.
  */
@@ -102,34 +103,30 @@ export const makePgMessaging = Effect.gen(function*() {
       ),
 
     complete: (claim, turn) =>
-      Effect.gen(function*() {
-        const [retired] = yield* statements.settleInbox(claim.entry.id, claim.token, "done", at(turn.at))
-        if (retired?.held !== true) return yield* new LeaseLost({ entryId: claim.entry.id })
-        const messages = turn.messages.map((m): Record<string, unknown> => ({
+      statements.commitTurn({
+        id: claim.entry.id,
+        token: claim.token,
+        at: at(turn.at),
+        sessionId: turn.sessionId ?? null,
+        escalate: turn.escalate,
+        messages: turn.messages.map((m) => ({
           session_id: m.sessionId,
           subcontractor_id: m.userId,
           direction: m.direction,
           content: m.content,
           provider_message_id: m.providerMessageId ?? null,
-          metadata: sql.json(m.metadata),
+          metadata: m.metadata,
           created_at: at(m.createdAt)
-        }))
-        if (Arr.isReadonlyArrayNonEmpty(messages)) yield* statements.insertMessages(messages)
-        if (turn.sessionId !== undefined) {
-          yield* (turn.escalate ? statements.escalateSession : statements.touchSession)(turn.sessionId, at(turn.at))
-        }
-        const replies = turn.replies.map((r): Record<string, unknown> => ({
+        })),
+        replies: turn.replies.map((r) => ({
           reply_id: r.replyId,
           recipient: r.to,
           session_id: r.sessionId ?? null,
-          payload: sql.json(encodeReply(r.reply)),
-          available_at: at(turn.at),
-          created_at: at(turn.at)
+          payload: encodeReply(r.reply)
         }))
-        if (Arr.isReadonlyArrayNonEmpty(replies)) yield* statements.insertReplies(replies)
       }).pipe(
-        sql.withTransaction,
-        Effect.catchTag("SqlError", fromSqlError("inbox.complete"))
+        orUnavailable("inbox.complete"),
+        Effect.flatMap((rows) => (rows[0]?.committed === true ? Effect.void : Effect.fail(new LeaseLost({ entryId: claim.entry.id }))))
       ),
 
     fail: (claim, error, now, policy) =>

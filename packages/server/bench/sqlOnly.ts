@@ -85,17 +85,20 @@ export const oneMessage = (phone: string, providerMessageId: string, text: strin
 
     const turnAt = Date.now()
     const replyId = `meta:${entry.payload.providerMessageId}:0`
-    yield* Effect.gen(function*() {
-      const [retired] = yield* statements.settleInbox(entry.id, entry.lease_token, "done", at(turnAt))
-      if (retired?.held !== true) return yield* Effect.die(new Error("lease lost in the SQL-only loop"))
-      yield* statements.insertMessages([
+    const [committed] = yield* statements.commitTurn({
+      id: entry.id,
+      token: entry.lease_token,
+      at: at(turnAt),
+      sessionId: session!.id,
+      escalate: false,
+      messages: [
         {
           session_id: session!.id,
           subcontractor_id: user.id,
           direction: "inbound",
           content: body,
           provider_message_id: entry.payload.providerMessageId,
-          metadata: sql.json({ intent: listsProjects(body) ? "view_sites" : "greeting" }),
+          metadata: { intent: listsProjects(body) ? "view_sites" : "greeting" },
           created_at: at(turnAt)
         },
         {
@@ -104,20 +107,13 @@ export const oneMessage = (phone: string, providerMessageId: string, text: strin
           direction: "outbound",
           content: tool.reply.body,
           provider_message_id: null,
-          metadata: sql.json(tool.toolOutput === undefined ? { reply: tool.reply } : { reply: tool.reply, toolOutputs: [tool.toolOutput] }),
+          metadata: tool.toolOutput === undefined ? { reply: tool.reply } : { reply: tool.reply, toolOutputs: [tool.toolOutput] },
           created_at: at(turnAt + 1)
         }
-      ])
-      yield* statements.touchSession(session!.id, at(turnAt))
-      yield* statements.insertReplies([{
-        reply_id: replyId,
-        recipient: entry.payload.from,
-        session_id: session!.id,
-        payload: sql.json(tool.reply),
-        available_at: at(turnAt),
-        created_at: at(turnAt)
-      }])
-    }).pipe(sql.withTransaction)
+      ],
+      replies: [{ reply_id: replyId, recipient: entry.payload.from, session_id: session!.id, payload: tool.reply }]
+    })
+    if (committed?.committed !== true) return yield* Effect.die(new Error("lease lost in the SQL-only loop"))
 
     // The sender claims in batches of up to 20; one loop per message claims
     // what is due now, which is this reply or one of the other loops'.
