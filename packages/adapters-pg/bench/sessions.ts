@@ -18,10 +18,8 @@
 import { PgClient } from "@effect/sql-pg"
 import { SessionStore, UserId } from "@parley/core"
 import { DateTime, Duration, Effect, Layer, Redacted } from "effect"
-import { mkdtempSync, rmSync } from "node:fs"
-import { cpus, loadavg, tmpdir } from "node:os"
-import { join } from "node:path"
-import { startEmbeddedPostgres } from "../src/EmbeddedPostgres.ts"
+import { cpus, loadavg } from "node:os"
+import { withBenchDatabase } from "./benchDatabase.ts"
 import { makeMigrator } from "../src/Migrations.ts"
 import { PgSessionStore } from "../src/PgSessionStore.ts"
 import { startWireTap } from "../test/support/wireTap.ts"
@@ -284,37 +282,11 @@ const program = (url: string) => Effect.gen(function*() {
   }
 })
 
-const main = async () => {
-  let url = process.env["DATABASE_URL"]
-  let cleanup = async () => {}
-  if (url === undefined || url === "") {
-    const dir = mkdtempSync(join(tmpdir(), "parley-bench-"))
-    const server = await startEmbeddedPostgres({ dir, persistent: false })
-    url = server.url
-    cleanup = async () => {
-      await server.stop()
-      rmSync(dir, { recursive: true, force: true })
-    }
-  }
-  // A scratch database of its own, dropped afterwards.
-  const name = `parley_bench_${Date.now()}`
-  const admin = PgClient.layer({ url: Redacted.make(url), maxConnections: 1 })
-  const onAdmin = (statement: string) =>
-    Effect.runPromise(Effect.gen(function*() {
-      const sql = yield* PgClient.PgClient
-      yield* sql.unsafe(statement)
-    }).pipe(Effect.provide(admin)))
-  await onAdmin(`CREATE DATABASE ${name}`)
-  const u = new URL(url)
-  u.pathname = `/${name}`
-  try {
-    const client = PgClient.layer({ url: Redacted.make(u.toString()), maxConnections: poolSize, idleTimeout: Duration.minutes(30) })
-    await Effect.runPromise(program(u.toString()).pipe(Effect.provide(PgSessionStore.pipe(Layer.provideMerge(client)))))
-  } finally {
-    await onAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-    await cleanup()
-  }
-}
+const main = () =>
+  withBenchDatabase("parley_bench", (url) => {
+    const client = PgClient.layer({ url: Redacted.make(url), maxConnections: poolSize, idleTimeout: Duration.minutes(30) })
+    return Effect.runPromise(program(url).pipe(Effect.provide(PgSessionStore.pipe(Layer.provideMerge(client)))))
+  })
 
 main().then(() => process.exit(0), (e) => {
   console.error(e)
