@@ -2,14 +2,14 @@ import { PgClient } from "@effect/sql-pg"
 import { seedDemo } from "@parley/adapters-pg"
 import { createScratchDatabase } from "@parley/adapters-pg/testing"
 import { scriptedModel, startFakeChatCompletions, type FakeChatCompletions } from "@parley/adapters-llm/testing"
-import { metaWebhookPayload, startFakeGraphApi, type FakeGraphApi } from "@parley/adapters-whatsapp/testing"
+import { startFakeGraphApi, type FakeGraphApi } from "@parley/adapters-whatsapp/testing"
 import { demoSubcontractors, type PhoneNumber } from "@parley/core"
 import { Effect, Redacted } from "effect"
 import { execFile } from "node:child_process"
-import { createHmac } from "node:crypto"
 import { fileURLToPath } from "node:url"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
-import { eventually, startServer, type RunningServer } from "./support/ServerProcess.ts"
+import { metaClient, metaEnv, queryOn, text } from "./support/MetaClient.ts"
+import { startServer, type RunningServer } from "./support/ServerProcess.ts"
 
 const appSecret = "llm-app-secret"
 const apiKey = "sk-llm-e2e-0123456789abcdef"
@@ -20,24 +20,9 @@ let model: FakeChatCompletions
 let server: RunningServer
 let db: Awaited<ReturnType<typeof createScratchDatabase>>
 
-const query = <A extends object>(text: string, params: ReadonlyArray<unknown> = []) =>
-  Effect.runPromise(Effect.gen(function*() {
-    const sql = yield* PgClient.PgClient
-    return (yield* sql.unsafe<A>(text, params)) as ReadonlyArray<A>
-  }).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(db.url), maxConnections: 1 }))))
-
-let n = 0
-/** A signed Cloud API webhook carrying a typed text. */
-const say = (from: PhoneNumber, body: string) => {
-  const payload = JSON.stringify(metaWebhookPayload({ from, id: `wamid.llm.${++n}`, message: { type: "text", text: { body } } }))
-  return fetch(`${server.url}/webhooks/whatsapp`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-hub-signature-256": `sha256=${createHmac("sha256", appSecret).update(payload).digest("hex")}` },
-    body: payload
-  })
-}
-const sentTo = (phone: string) => graph.sent().filter((m) => m.payload["to"] === phone.slice(1))
-const waitForReplies = (phone: string, count: number) => eventually(() => (sentTo(phone).length >= count ? sentTo(phone) : undefined), `${count} replies to ${phone}`)
+const query = queryOn(() => db.url)
+const { deliver, sentTo, waitForReplies } = metaClient(() => server.url, () => graph, appSecret, "llm")
+const say = (from: PhoneNumber, body: string) => deliver(from, text(body))
 
 type Interactive = { body: { text: string }; action: { buttons?: Array<{ reply: { title: string } }>; sections?: Array<{ rows: Array<{ title: string }> }> } }
 const interactive = (payload: Record<string, unknown>) => payload["interactive"] as Interactive
@@ -52,11 +37,7 @@ beforeAll(async () => {
   db = await createScratchDatabase()
   server = await startServer({
     DATABASE_URL: db.url,
-    META_APP_SECRET: appSecret,
-    META_VERIFY_TOKEN: "llm-verify",
-    META_ACCESS_TOKEN: "llm-access",
-    META_PHONE_NUMBER_ID: "106540352242922",
-    META_GRAPH_URL: graph.graphUrl,
+    ...metaEnv(graph, appSecret),
     INTENT_CLASSIFIER: "llm",
     LLM_BASE_URL: model.baseUrl,
     LLM_API_KEY: apiKey,
