@@ -22,7 +22,7 @@ const settingsFor = (fake: FakeChatCompletions, overrides: Partial<LlmClassifier
   baseUrl: fake.baseUrl,
   apiKey: Redacted.make(apiKey),
   model: "test-model",
-  timeout: "3 seconds",
+  timeout: "10 seconds",
   ...overrides
 })
 
@@ -163,7 +163,7 @@ describe("LLM intent classifier against a fake OpenAI-compatible endpoint (real 
           assert.deepStrictEqual(added, [outcome])
           assert.deepStrictEqual(rowsOf(replies[0]).map((r) => r.title), ["Champigny", "Ivry-sur-Seine", "Montreuil"], "the rules' view_sites")
           assert.strictEqual(fake.requests().length, requests)
-        }), { timeout: "400 millis" }))
+        }), { timeout: outcome === "fallback_timeout" ? "300 millis" : "10 seconds" }))
   }
 
   it.live("Lucie naming Champigny, which is not her site, gets the rules' answer, not Champigny's tasks", () =>
@@ -217,7 +217,7 @@ describe("LLM intent classifier against a fake OpenAI-compatible endpoint (real 
       }), { breaker: { failures: 3, cooldown: "500 millis" } }))
 
   it.live("at most `concurrency` calls in flight; the others wait their turn", () =>
-    withAssistant(() => ({ content: answerJson({ intent: "greeting" }), delayMillis: 100 }), (fake) =>
+    withAssistant(() => ({ content: answerJson({ intent: "greeting" }), delayMillis: 300 }), (fake) =>
       Effect.gen(function*() {
         const classifier = yield* IntentClassifier
         const results = yield* Effect.forEach(Array.from({ length: 8 }, (_, i) => `bonjour ${i}`), (text) => classifier.classify(text, [], karim), {
@@ -226,7 +226,7 @@ describe("LLM intent classifier against a fake OpenAI-compatible endpoint (real 
         assert.deepStrictEqual(new Set(results.map((r) => r.intent)), new Set(["greeting"]))
         assert.strictEqual(fake.requests().length, 8)
         assert.strictEqual(fake.maxInFlight(), 2)
-      }), { concurrency: 2 }))
+      }), { concurrency: 2, timeout: "20 seconds" }))
 
   it.live("the prompt stays bounded whatever the history and the message", () =>
     withAssistant(() => ({ content: answerJson({ intent: "unknown" }) }), (fake) =>

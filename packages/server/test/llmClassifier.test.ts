@@ -42,7 +42,7 @@ beforeAll(async () => {
     LLM_BASE_URL: model.baseUrl,
     LLM_API_KEY: apiKey,
     LLM_MODEL: "fake-model",
-    LLM_TIMEOUT: "5 seconds",
+    LLM_TIMEOUT: "20 seconds",
     WORKER_COUNT: "2"
   })
   await Effect.runPromise(seedDemo().pipe(Effect.provide(PgClient.layer({ url: Redacted.make(db.url), maxConnections: 1 }))))
