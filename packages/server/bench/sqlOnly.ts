@@ -61,14 +61,7 @@ export const oneMessage = (phone: string, providerMessageId: string, text: strin
     const acceptedAt = Date.now()
     const inbound = { provider: "meta", providerMessageId, from: phone, profileName: "Demo", sentAt: acceptedAt, content: { _tag: "Text", body: text } }
     const statements = messagingSql(sql)
-    yield* statements.acceptInbox([{
-      provider: "meta",
-      provider_message_id: providerMessageId,
-      sender: phone,
-      payload: sql.json(inbound),
-      available_at: at(acceptedAt),
-      accepted_at: at(acceptedAt)
-    }])
+    yield* statements.acceptInbox([{ provider: "meta", provider_message_id: providerMessageId, sender: phone, payload: inbound }], at(acceptedAt))
 
     const now = Date.now()
     const claimed = yield* statements.claimInbox(at(now), at(now + lease))
@@ -93,8 +86,8 @@ export const oneMessage = (phone: string, providerMessageId: string, text: strin
     const turnAt = Date.now()
     const replyId = `meta:${entry.payload.providerMessageId}:0`
     yield* Effect.gen(function*() {
-      const retired = yield* statements.retireInbox(entry.id, entry.lease_token, at(turnAt))
-      if (retired.length === 0) return yield* Effect.die(new Error("lease lost in the SQL-only loop"))
+      const [retired] = yield* statements.settleInbox(entry.id, entry.lease_token, "done", at(turnAt))
+      if (retired?.held !== true) return yield* Effect.die(new Error("lease lost in the SQL-only loop"))
       yield* statements.insertMessages([
         {
           session_id: session!.id,
