@@ -37,7 +37,7 @@ describe("the parley CLI", () => {
 
     const early = await parley(["doctor"])
     assert.strictEqual(early.code, 1, "doctor fails on an unmigrated database")
-    assert.match(early.stdout, /✗ migrations: 6 pending/)
+    assert.match(early.stdout, /✗ migrations: 7 pending/)
     assert.match(early.stderr, /^parley: doctor: 1 check\(s\) failed/m)
     assert.notMatch(early.stderr, /\n\s+at /, "one line, no stack trace")
 
