@@ -41,10 +41,10 @@ describe("the parley CLI", () => {
     assert.match(early.stderr, /^parley: doctor: 1 check\(s\) failed/m)
     assert.notMatch(early.stderr, /\n\s+at /, "one line, no stack trace")
 
-    assert.match((await parley(["migrate", "up"])).stdout, /applied 1, 2, 3, 4, 5, 6/)
-    assert.match((await parley(["migrate", "down", "2"])).stdout, /rolled back 6, 5, 4, 3/)
+    assert.match((await parley(["migrate", "up"])).stdout, /applied 1, 2, 3, 4, 5, 6, 7/)
+    assert.match((await parley(["migrate", "down", "2"])).stdout, /rolled back 7, 6, 5, 4, 3/)
     assert.match((await parley(["migrate", "status"])).stdout, /^0003 get_or_create_session\s+pending$/m)
-    assert.match((await parley(["migrate", "up"])).stdout, /applied 3, 4, 5, 6/)
+    assert.match((await parley(["migrate", "up"])).stdout, /applied 3, 4, 5, 6, 7/)
     assert.match((await parley(["seed-demo"])).stdout, /demo data seeded/)
 
     const healthy = await parley(["doctor"])
