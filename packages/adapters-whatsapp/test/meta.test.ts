@@ -36,7 +36,7 @@ describe("Meta Cloud API webhook: decoding every fixture", () => {
     ["meta-audio", { _tag: "Media", kind: "audio", ref: "3479537139650973", mimeType: "audio/ogg; codecs=opus" }, undefined],
     ["meta-video", { _tag: "Media", kind: "video", ref: "4479537139650973", mimeType: "video/mp4" }, undefined],
     ["meta-location", { _tag: "Location", latitude: 48.8167, longitude: 2.5167, name: "Chantier", address: "Champigny-sur-Marne" }, undefined],
-    ["meta-unsupported", { _tag: "Unsupported", type: "reaction" }, undefined]
+    ["meta-unsupported", { _tag: "Unsupported", type: "unsupported" }, undefined]
   ] as const)("%s", ([name, content, replyTo]) =>
     Effect.gen(function*() {
       const { messages, skipped } = yield* decode(name)
@@ -93,7 +93,7 @@ describe("Meta Cloud API webhook: decoding every fixture", () => {
       assert.match(skipped[1]!.reason, /timestamp "1e20" is not a Unix time/)
       assert.match(skipped[2]!.reason, /not a Cloud API message/)
       assert.match(skipped[3]!.reason, /status "deleted" is not one of sent, delivered, read, failed/)
-      assert.match(skipped[4]!.reason, /the recipient \(recipient_id\) is not a phone number/)
+      assert.match(skipped[4]!.reason, /recipient_id is no phone number/)
     }))
 
   it.effect("a timestamp that is no Unix time in seconds is skipped, never read as 0 nor a defect", () =>
@@ -136,6 +136,100 @@ describe("Meta Cloud API webhook: decoding every fixture", () => {
         const error = yield* Effect.flip(webhook.verifyAndDecode(body, sign(body)))
         assert.strictEqual(error._tag, "WebhookDecodeError")
       }
+    }))
+})
+
+// Each fixture is the syntax example of a page of Meta's webhook reference, placeholders filled in
+// (the list, with the pages, is in the package README under "Fixtures").
+describe("Meta Cloud API webhook: usernames (BSUID), reactions, edits, deletions, notices, groups, errors", () => {
+  it.effect("a username user without a phone number: the BSUID is the sender's address and id", () =>
+    Effect.gen(function*() {
+      const { messages, skipped } = yield* decode("meta-bsuid-text")
+      assert.deepStrictEqual(skipped, [])
+      assert.deepStrictEqual(messages.map((m) => [m.from, m.userId, m.profileName, m.content]), [
+        ["FR.13491208655302741918", "FR.13491208655302741918", "Karim", { _tag: "Text", body: "Bonjour" }]
+      ])
+    }))
+
+  it.effect("a message with both: the phone number is the address, the BSUID is kept", () =>
+    Effect.gen(function*() {
+      const { messages } = yield* decode("meta-bsuid-with-phone")
+      assert.deepStrictEqual(messages.map((m) => [m.from, m.userId]), [["+33612345678", "FR.13491208655302741918"]])
+    }))
+
+  it.effect("statuses without recipient_id decode to the BSUID; a failed one keeps its error", () =>
+    Effect.gen(function*() {
+      const { statuses, skipped } = yield* decode("meta-bsuid-statuses")
+      assert.deepStrictEqual(skipped, [])
+      assert.deepStrictEqual(statuses.map((s) => [s.providerMessageId, s.status, s.recipient, s.error?.code]), [
+        ["wamid.out.b1", "delivered", "FR.13491208655302741918", undefined],
+        ["wamid.out.b2", "read", "+33612345678", undefined],
+        ["wamid.out.b3", "failed", "+33612345678", "131026"]
+      ])
+    }))
+
+  it.effect("a reaction and its removal name the message they are on (our reply: its session is carried)", () =>
+    Effect.gen(function*() {
+      const { messages } = yield* decode("meta-reaction")
+      assert.deepStrictEqual(messages.map((m) => [m.content, m.replyTo]), [
+        [{ _tag: "Reaction", messageId: "wamid.ourReply", emoji: "👍" }, "wamid.ourReply"],
+        [{ _tag: "Reaction", messageId: "wamid.ourReply" }, "wamid.ourReply"]
+      ])
+    }))
+
+  it.effect.each([
+    ["meta-revoke", [{ _tag: "Deleted", messageId: "wamid.userSaid" }]],
+    ["meta-edit", [
+      { _tag: "Edited", messageId: "wamid.userSaid", content: { _tag: "Text", body: "Voir mes chantiers" } },
+      { _tag: "Edited", messageId: "wamid.userPhoto", content: { _tag: "Media", kind: "image", ref: "1479537139650973", mimeType: "image/jpeg", caption: "fuite au R+3" } }
+    ]],
+    ["meta-system", [
+      { _tag: "SystemNotice", kind: "user_changed_number", body: "User Karim changed from 33612345678 to 33699887766", newPhone: "+33699887766" },
+      { _tag: "SystemNotice", kind: "user_changed_user_id", body: "User Karim changed their user ID", newUserId: "FR.99991208655302741918" }
+    ]],
+    ["meta-contacts", [{ _tag: "Contacts", contacts: [{ name: "Paul Plombier", phones: ["+33 6 11 22 33 44"], emails: ["plombier@example.com"] }] }]],
+    ["meta-order", [{
+      _tag: "Order",
+      catalogId: "194836987003835",
+      text: "pour lundi",
+      items: [{ productId: "ciment-25kg", quantity: 4, price: 7.5, currency: "EUR" }, { productId: "sable-35kg", quantity: 2, price: 4.2, currency: "EUR" }]
+    }]]
+  ] as const)("%s decodes to what it means", ([name, contents]) =>
+    Effect.gen(function*() {
+      const { messages, skipped } = yield* decode(name)
+      assert.deepStrictEqual(skipped, [])
+      assert.deepStrictEqual(messages.map((m) => m.content), contents)
+      assert.isTrue(messages.every((m) => !("replyTo" in m)), "only reactions and context ids carry a session")
+    }))
+
+  it.effect("a group message carries its group", () =>
+    Effect.gen(function*() {
+      const { messages } = yield* decode("meta-group")
+      assert.deepStrictEqual(messages.map((m) => [m.from, m.group, m.content]), [["+33612345678", "120363025246125486", { _tag: "Text", body: "Bonjour à tous" }]])
+    }))
+
+  it.effect("value-level errors are provider errors, neither messages nor statuses", () =>
+    Effect.gen(function*() {
+      const { messages, statuses, skipped, errors } = yield* decode("meta-errors")
+      assert.deepStrictEqual([messages.length, statuses.length, skipped.length], [0, 0, 0])
+      assert.deepStrictEqual(errors.map((e) => [e.provider, e.code, e.title, e.details]), [
+        ["meta", "130429", "Rate limit hit", "Cloud API message throughput has been reached."],
+        ["meta", "131000", "Something went wrong", "Message failed to send due to an unknown error."]
+      ])
+    }))
+
+  it.effect("a sender with neither from nor from_user_id, or a malformed BSUID, is skipped with its reason", () =>
+    Effect.gen(function*() {
+      const payload = JSON.parse(fixture("meta-bsuid-text").toString())
+      const messages = payload.entry[0].changes[0].value.messages
+      messages.push({ ...messages[0], id: "wamid.nobody", from_user_id: undefined }, { ...messages[0], id: "wamid.badid", from_user_id: "not a bsuid" })
+      const bytes = new TextEncoder().encode(JSON.stringify(payload))
+      const { messages: decoded, skipped } = yield* webhook.verifyAndDecode(bytes, sign(bytes))
+      assert.deepStrictEqual(decoded.map((m) => m.providerMessageId), ["wamid.bsuid1"])
+      assert.deepStrictEqual(skipped.map((s) => [s.id, s.reason]), [
+        ["wamid.nobody", "no sender: neither from nor from_user_id"],
+        ["wamid.badid", "the sender (from_user_id) is not a business-scoped user id"]
+      ])
     }))
 })
 

@@ -1,6 +1,6 @@
 import { Context, DateTime, Duration, Effect, Layer } from "effect"
 import { makeWakeSignal } from "./WakeSignal.ts"
-import type { InboundMessage } from "./InboundMessage.ts"
+import { senderKeyOf, type InboundMessage } from "./InboundMessage.ts"
 import { Inbox, LeaseLost, type Claim, type DeadEntry, type InboxEntry } from "./Inbox.ts"
 import { Outbox, type OutboxEntry } from "./Outbox.ts"
 import { SessionStore } from "./SessionStore.ts"
@@ -73,7 +73,7 @@ export const makeInMemoryMessaging = Effect.gen(function*() {
         const heads = new Set<string>()
         for (const row of rows) {
           if (row.state !== "pending") continue
-          const sender = row.entry.message.from
+          const sender = senderKeyOf(row.entry.message)
           if (heads.has(sender)) continue
           heads.add(sender)
           const leased = row.leaseUntil !== undefined && row.leaseUntil > now

@@ -2,7 +2,7 @@ import { Clock, Effect, Layer } from "effect"
 import { Messenger } from "./Messenger.ts"
 import { Outbox, type OutboxEntry } from "./Outbox.ts"
 import { runForever } from "./runForever.ts"
-import { maskPhone } from "./PhoneNumber.ts"
+import { maskAddress } from "./UserAddress.ts"
 import { count, outboxEvents } from "./PipelineMetrics.ts"
 
 export interface SenderOptions {
@@ -42,7 +42,7 @@ export const deliver = (entry: OutboxEntry, options: SenderOptions) =>
     yield* Effect.logWarning("reply not delivered").pipe(Effect.annotateLogs({
       event: retry ? "outbox.retry" : "outbox.dead",
       replyId: entry.replyId,
-      to: maskPhone(entry.to),
+      to: maskAddress(entry.to),
       reason: error.reason
     }))
   })
