@@ -154,7 +154,7 @@ describe("Meta Cloud API webhook: usernames (BSUID), reactions, edits, deletions
   it.effect("a message with both: the phone number is the address, the BSUID is kept", () =>
     Effect.gen(function*() {
       const { messages } = yield* decode("meta-bsuid-with-phone")
-      assert.deepStrictEqual(messages.map((m) => [m.from, m.userId]), [["+33612345678", "FR.13491208655302741918"]])
+      assert.deepStrictEqual(messages.map((m): ReadonlyArray<string | undefined> => [m.from, m.userId]), [["+33612345678", "FR.13491208655302741918"]])
     }))
 
   it.effect("statuses without recipient_id decode to the BSUID; a failed one keeps its error", () =>
@@ -198,7 +198,7 @@ describe("Meta Cloud API webhook: usernames (BSUID), reactions, edits, deletions
     Effect.gen(function*() {
       const { messages, skipped } = yield* decode(name)
       assert.deepStrictEqual(skipped, [])
-      assert.deepStrictEqual(messages.map((m) => m.content), contents)
+      assert.deepStrictEqual<unknown>(messages.map((m) => m.content), contents)
       assert.isTrue(messages.every((m) => !("replyTo" in m)), "only reactions and context ids carry a session")
     }))
 
