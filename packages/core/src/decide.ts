@@ -4,7 +4,7 @@ import { actionOfIntent, type Action } from "./Action.ts"
 import { resolveFollowUp, resolveTap, resolveTypedChoice } from "./directAction.ts"
 import { intentOfMenuButton, type Intent } from "./Intent.ts"
 import { IntentClassifier } from "./IntentClassifier.ts"
-import { classifications, count, directActions, emptyContextTaps } from "./PipelineMetrics.ts"
+import { classifications, count, directActions, emptyContextTaps, recordedMessages } from "./PipelineMetrics.ts"
 import { RequestContext } from "./RequestContext.ts"
 import type { StoredMessage } from "./StoredMessage.ts"
 import type { ProjectId } from "./Worksite.ts"
@@ -84,8 +84,9 @@ const correction = (history: ReadonlyArray<StoredMessage>, edited: Extract<Messa
  */
 export const decide = Effect.fn("decide")(function*(history: ReadonlyArray<StoredMessage>) {
   const { inbound } = yield* RequestContext
-  if (inbound.group !== undefined) return record("group")
-  return yield* decideContent(inbound.content, history)
+  const decision = inbound.group !== undefined ? record("group") : yield* decideContent(inbound.content, history)
+  if (decision.action._tag === "Record") yield* count(recordedMessages, { what: decision.action.what })
+  return decision
 })
 
 const decideContent = (content: MessageContent, history: ReadonlyArray<StoredMessage>): Effect.Effect<Decision, never, RequestContext | IntentClassifier> =>

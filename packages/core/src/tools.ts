@@ -4,6 +4,7 @@ import { copy, type Copy } from "./Copy.ts"
 import { Handoff } from "./Handoff.ts"
 import { menuButtonIds, type Intent } from "./Intent.ts"
 import { maskPhone } from "./PhoneNumber.ts"
+import { count, directoryChanges } from "./PipelineMetrics.ts"
 import type { ListRow, Reply } from "./Reply.ts"
 import { RequestContext } from "./RequestContext.ts"
 import type { ToolOutput } from "./StoredMessage.ts"
@@ -146,14 +147,19 @@ export const runTool = Effect.fn("runTool")(function*(action: Action): Effect.fn
     case "Record":
       return { tool: "record", replies: [] }
     case "UpdateIdentity": {
-      const before = user
       const after = yield* (yield* Directory).updateIdentity(user.id, { phone: action.phone, userId: action.userId })
+      const changes = [
+        ...(after !== undefined && after.phone !== user.phone ? ["phone"] : []),
+        // Another user has that number: the directory never merges two people; someone must look.
+        ...(action.phone !== undefined && after?.phone !== action.phone ? ["phone_refused"] : []),
+        ...(after !== undefined && after.whatsappUserId !== user.whatsappUserId ? ["user_id"] : [])
+      ]
+      for (const change of changes) yield* count(directoryChanges, { change })
       yield* Effect.logInfo("directory updated").pipe(Effect.annotateLogs({
         event: "directory.identity_changed",
         userId: user.id,
-        phoneChanged: after !== undefined && after.phone !== before.phone,
-        ...(action.phone !== undefined && after?.phone !== action.phone ? { phoneRefused: maskPhone(action.phone) } : {}),
-        userIdChanged: after !== undefined && after.whatsappUserId !== before.whatsappUserId
+        changes: changes.join(","),
+        ...(action.phone === undefined ? {} : { newPhone: maskPhone(action.phone) })
       }))
       return { tool: "directory", replies: [] }
     }
