@@ -227,6 +227,68 @@ describe("bad input gets the right 4xx, a JSON error, and changes nothing", () =
   })
 })
 
+describe("WhatsApp as it is today (fixtures from Meta's webhook reference, see packages/adapters-whatsapp/README.md)", () => {
+  const metaFixture = (name: string) => readFileSync(new URL(`../../adapters-whatsapp/test/fixtures/${name}.json`, import.meta.url), "utf8")
+  const postSigned = (body: string) => post(body, { "x-hub-signature-256": sign(body) })
+  const metric = async (pattern: RegExp) => Number(pattern.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1] ?? "NaN")
+
+  it("an errors webhook: 200, nothing stored, each code logged and counted", async () => {
+    const before = await metric(/^parley_provider_errors_total\{[^}]*code="130429"[^}]*\} (\d+)$/m)
+    const response = await postSigned(metaFixture("meta-errors"))
+    assert.strictEqual(response.status, 200)
+    assert.deepInclude(await response.json(), { accepted: 0, errors: 2 })
+    assert.strictEqual(await metric(/^parley_provider_errors_total\{[^}]*code="130429"[^}]*\} (\d+)$/m), before + 1)
+    assert.strictEqual(await metric(/^parley_provider_errors_total\{[^}]*code="131000"[^}]*\} (\d+)$/m), 1)
+    assert.include(server.output(), `"event":"webhook.provider_error"`)
+  })
+
+  it("statuses without recipient_id are read; a failed one is counted by its code", async () => {
+    const response = await postSigned(metaFixture("meta-bsuid-statuses"))
+    assert.deepInclude(await response.json(), { statuses: 3, skipped: 0 })
+    assert.strictEqual(await metric(/^parley_delivery_failures_total\{[^}]*code="131026"[^}]*\} (\d+)$/m), 1)
+  })
+
+  it("a username user: the BSUID learnt with the number, then answered at the BSUID alone; a 👍 on the reply is stored, not answered", async () => {
+    const withPhone = metaFixture("meta-bsuid-with-phone").replace("wamid.bsuid0", "wamid.e2e.bsuid0")
+    const toPhone = sentTo(karim.phone).length
+    assert.strictEqual((await postSigned(withPhone)).status, 200)
+    await waitForReplies(karim.phone, toPhone + 1)
+    const before = graph.sent().length
+    assert.strictEqual((await postSigned(metaFixture("meta-bsuid-text").replace("wamid.bsuid1", "wamid.e2e.bsuid1"))).status, 200)
+    const toBsuid = await eventually(() => graph.sent().slice(before).find((m) => m.payload["recipient"] === "FR.13491208655302741918"), "a reply to the BSUID")
+    assert.isUndefined(toBsuid.payload["to"], "no phone number: the reply is addressed by BSUID alone")
+
+    const reaction = metaFixture("meta-reaction").replace(/wamid\.ourReply/g, toBsuid.wamid).replace(/wamid\.react/g, "wamid.e2e.react")
+    const response = await postSigned(reaction)
+    assert.deepInclude(await response.json(), { accepted: 2 })
+    await eventually(async () => {
+      const rows = await query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE provider_message_id LIKE 'wamid.e2e.react%'`)
+      return rows[0]!.n === 2 ? true : undefined
+    }, "both reactions stored")
+    await new Promise((r) => setTimeout(r, 500))
+    assert.strictEqual(graph.sent().length, before + 1, "no reply to a reaction or its removal")
+    const sessions = await query<{ n: number }>(
+      `SELECT count(DISTINCT session_id)::int AS n FROM messages WHERE provider_message_id IN ('wamid.e2e.bsuid0', 'wamid.e2e.bsuid1', 'wamid.e2e.react1', 'wamid.e2e.react2')`
+    )
+    assert.strictEqual(sessions[0]!.n, 1, "one conversation, whichever id each message came with")
+  })
+
+  it("a signed delivery over the old 256 KiB limit (1,000 statuses, as Meta batches them) is accepted", async () => {
+    const statuses = Array.from({ length: 1000 }, (_, i) => ({
+      id: `wamid.batch.${i}`,
+      status: "read",
+      timestamp: "1775000000",
+      recipient_id: "33612345678",
+      biz_opaque_callback_data: "x".repeat(700)
+    }))
+    const body = JSON.stringify({ object: "whatsapp_business_account", entry: [{ id: "1", changes: [{ field: "messages", value: { messaging_product: "whatsapp", statuses } }] }] })
+    assert.isAbove(body.length, 512 * 1024)
+    const response = await postSigned(body)
+    assert.strictEqual(response.status, 200)
+    assert.deepInclude(await response.json(), { statuses: 1000 })
+  })
+})
+
 describe("logs", () => {
   it("no log line carries a full phone number, even for a phone in the admin API's path", async () => {
     await fetch(`${server.url}/admin/users/${encodeURIComponent(karim.phone)}/sessions`, { headers: { authorization: `Bearer ${adminToken}` } })
