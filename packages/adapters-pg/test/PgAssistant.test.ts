@@ -105,7 +105,7 @@ describe("the worksite assistant on Postgres", () => {
         assert.deepStrictEqual(yield* incidentSummaries(user), [{ description: "Plus de courant", photos: ["media-x"] }])
       }))
 
-    it.effect("a username user: known by the BSUID learnt with their number, answered at the BSUID; a reaction is stored, not answered", () =>
+    it.effect("a username user: known by the BSUID learnt with their number; a reaction is stored, not answered; a stranger's BSUID gets the refusal there", () =>
       Effect.gen(function*() {
         const user = yield* newUser()
         const bsuid = BusinessScopedUserId.make(`FR.${crypto.randomUUID().replace(/-/g, "")}`)
@@ -114,8 +114,8 @@ describe("the worksite assistant on Postgres", () => {
         yield* deliverThrough(from(user.phone, { _tag: "Text", body: "Bonjour" }))
         const [menu] = yield* deliverThrough(from(bsuid, { _tag: "Text", body: "Bonjour" }))
         assert.match(menu!.body, /Karim/)
-        const sent = (yield* (yield* RecordingMessenger).sent).filter((s) => s.to === bsuid)
-        assert.strictEqual(sent.length, 1, "the reply went to the BSUID through the Postgres outbox")
+        const sent = (yield* (yield* RecordingMessenger).sent).filter((s) => s.to === user.phone)
+        assert.strictEqual(sent.length, 2, "a known user is answered at their number")
         assert.deepStrictEqual(yield* deliverThrough(from(bsuid, { _tag: "Reaction", messageId: sent[0]!.providerMessageId, emoji: "👍" })), [])
         const sql = yield* PgClient.PgClient
         const rows = yield* sql<{ content: string; session_id: string }>`
@@ -124,6 +124,10 @@ describe("the worksite assistant on Postgres", () => {
         assert.strictEqual(new Set(rows.map((r) => r.session_id)).size, 1, "one conversation, whichever id each message came with")
         const [linked] = yield* sql<{ whatsapp_user_id: string }>`SELECT whatsapp_user_id FROM subcontractors WHERE id = ${user.id}::uuid`
         assert.strictEqual(linked?.whatsapp_user_id, bsuid)
+        const stranger = BusinessScopedUserId.make(`US.${crypto.randomUUID().replace(/-/g, "")}`)
+        const [refusal] = yield* deliverThrough(new InboundMessage({ provider: "meta", providerMessageId: `wamid.pg.${crypto.randomUUID()}`, from: stranger, userId: stranger, sentAt: 0, content: { _tag: "Text", body: "hi" } }))
+        assert.isDefined(refusal)
+        assert.strictEqual((yield* (yield* RecordingMessenger).sent).filter((s) => s.to === stranger).length, 1, "through the Postgres outbox, addressed to the BSUID")
       }))
 
     it.effect("Mark done changes the task's status in the database", () =>

@@ -118,7 +118,10 @@ export const buildTurn = (
   return {
     sessionId: session.id,
     messages: [inboundMessage, ...outbound],
-    replies: result.replies.map((r, i) => ({ replyId: replyIdOf(inbound, i), to: inbound.from, reply: r.reply, sessionId: session.id })),
+    // A known user is answered at their registered number, whichever id their message came with: Meta
+    // recommends sending to phone numbers (they then keep appearing in webhooks), and one recipient per user
+    // keeps the outbox's per-recipient order. A stranger is answered where they wrote from, BSUID or number.
+    replies: result.replies.map((r, i) => ({ replyId: replyIdOf(inbound, i), to: user.phone, reply: r.reply, sessionId: session.id })),
     escalate: result.escalate === true,
     at
   }

@@ -140,14 +140,15 @@ describe("an edit corrects the user's last message while its answer changed noth
 })
 
 describe("identity: the phone number when given, the business-scoped user id always", () => {
-  it.effect("the directory learns Karim's BSUID from a message with both, then knows him by it alone; replies go to the BSUID", () =>
+  it.effect("the directory learns Karim's BSUID from a message with both, then knows him by it alone; he is answered at his number", () =>
     Effect.gen(function*() {
       yield* deliverThrough(message(karim.phone, { _tag: "Text", body: "Bonjour" }, { userId: bsuid }))
       assert.strictEqual((yield* (yield* Directory).byPhone(karim.phone))?.whatsappUserId, bsuid)
 
       const [menu] = yield* deliverThrough(message(bsuid, { _tag: "Text", body: "Bonjour" }, { userId: bsuid }))
       assert.include(menu!.body, "Karim", "recognised by the BSUID alone")
-      assert.strictEqual((yield* sentTo(bsuid)).length, 1, "the reply is addressed to the BSUID")
+      assert.strictEqual((yield* sentTo(bsuid)).length, 0, "Meta recommends sending to the number when it is known")
+      assert.strictEqual((yield* sentTo(karim.phone)).length, 2)
       const sessions = yield* conversation(karim)
       assert.strictEqual(sessions.length, 1, "the same conversation, whichever id the message came with")
       assert.strictEqual(sessions[0]!.messages.filter((m) => m.direction === "inbound").length, 2)

@@ -248,15 +248,15 @@ describe("WhatsApp as it is today (fixtures from Meta's webhook reference, see p
     assert.strictEqual(await metric(/^parley_delivery_failures_total\{[^}]*code="131026"[^}]*\} (\d+)$/m), 1)
   })
 
-  it("a username user: the BSUID learnt with the number, then answered at the BSUID alone; a 👍 on the reply is stored, not answered", async () => {
+  it("a username user: the BSUID learnt with the number, then known by it alone (answered at the number); a 👍 on the reply is stored, not answered; a stranger's BSUID is answered there", async () => {
     const withPhone = metaFixture("meta-bsuid-with-phone").replace("wamid.bsuid0", "wamid.e2e.bsuid0")
     const toPhone = sentTo(karim.phone).length
     assert.strictEqual((await postSigned(withPhone)).status, 200)
     await waitForReplies(karim.phone, toPhone + 1)
     const before = graph.sent().length
     assert.strictEqual((await postSigned(metaFixture("meta-bsuid-text").replace("wamid.bsuid1", "wamid.e2e.bsuid1"))).status, 200)
-    const toBsuid = await eventually(() => graph.sent().slice(before).find((m) => m.payload["recipient"] === "FR.13491208655302741918"), "a reply to the BSUID")
-    assert.isUndefined(toBsuid.payload["to"], "no phone number: the reply is addressed by BSUID alone")
+    const toBsuid = await eventually(() => graph.sent().slice(before).find((m) => m.payload["to"] === "33612345678"), "a reply to Karim's number")
+    assert.isUndefined(toBsuid.payload["recipient"], "a known user is answered at their number, as Meta recommends")
 
     const reaction = metaFixture("meta-reaction").replace(/wamid\.ourReply/g, toBsuid.wamid).replace(/wamid\.react/g, "wamid.e2e.react")
     const response = await postSigned(reaction)
@@ -271,6 +271,11 @@ describe("WhatsApp as it is today (fixtures from Meta's webhook reference, see p
       `SELECT count(DISTINCT session_id)::int AS n FROM messages WHERE provider_message_id IN ('wamid.e2e.bsuid0', 'wamid.e2e.bsuid1', 'wamid.e2e.react1', 'wamid.e2e.react2')`
     )
     assert.strictEqual(sessions[0]!.n, 1, "one conversation, whichever id each message came with")
+
+    const stranger = metaFixture("meta-bsuid-text").replace(/FR\.13491208655302741918/g, "US.424242").replace("wamid.bsuid1", "wamid.e2e.stranger")
+    assert.strictEqual((await postSigned(stranger)).status, 200)
+    const refusal = await eventually(() => graph.sent().find((m) => m.payload["recipient"] === "US.424242"), "the refusal at the stranger's BSUID")
+    assert.isUndefined(refusal.payload["to"], "a BSUID goes in recipient, alone")
   })
 
   it("a signed delivery over the old 256 KiB limit (1,000 statuses, as Meta batches them) is accepted", async () => {
