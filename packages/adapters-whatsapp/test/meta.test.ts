@@ -301,7 +301,14 @@ const messageContent = fc.oneof(
   fc.record({ type: fc.constant("button"), button: fc.record({ payload: fc.string(), text: fc.string() }) }),
   fc.constantFrom("image", "document", "audio", "video", "sticker").chain((kind) => mediaObject.map((m) => ({ type: kind, [kind]: m }))),
   fc.record({ type: fc.constant("location"), location: fc.record({ latitude: fc.double({ noNaN: true, noDefaultInfinity: true }), longitude: fc.double({ noNaN: true, noDefaultInfinity: true }), name: fc.string(), address: fc.string() }, { requiredKeys: ["latitude", "longitude"] }) }),
-  fc.record({ type: fc.constantFrom("reaction", "order", "system", "unsupported", "contacts", "ephemeral"), errors: junk, reaction: junk }),
+  fc.record({ type: fc.constantFrom("reaction", "order", "system", "unsupported", "contacts", "ephemeral", "revoke", "edit"), errors: junk, reaction: junk }),
+  // The shapes of Meta's reaction, revoke, edit, system, contacts and order references, with odd values.
+  fc.record({ type: fc.constant("reaction"), reaction: fc.record({ message_id: fc.string(), emoji: fc.string() }, { requiredKeys: ["message_id"] }) }),
+  fc.record({ type: fc.constant("revoke"), revoke: fc.record({ original_message_id: fc.string() }) }),
+  fc.record({ type: fc.constant("edit"), edit: fc.record({ original_message_id: fc.string(), message: fc.oneof(fc.record({ type: fc.constant("text"), text: fc.record({ body: fc.string() }) }), fc.record({ type: fc.constant("image"), image: mediaObject }), junk) }) }),
+  fc.record({ type: fc.constant("system"), system: fc.record({ type: fc.constantFrom("user_changed_number", "user_changed_user_id", "customer_identity_changed"), body: fc.string(), new_wa_id: fc.oneof(fc.stringMatching(/^[1-9]\d{7,12}$/), fc.string()), wa_id: fc.string(), user_id: fc.string(), new_user_id: fc.oneof(fc.stringMatching(/^[A-Z]{2}\.\d{5,20}$/), fc.string()) }, { requiredKeys: [] }) }),
+  fc.record({ type: fc.constant("contacts"), contacts: fc.array(fc.record({ name: fc.record({ formatted_name: fc.string() }, { requiredKeys: [] }), phones: fc.array(fc.record({ phone: fc.string(), wa_id: fc.string() }, { requiredKeys: [] })), emails: fc.array(fc.record({ email: fc.string() }, { requiredKeys: [] })) }, { requiredKeys: [] }), { maxLength: 2 }) }),
+  fc.record({ type: fc.constant("order"), order: fc.record({ catalog_id: fc.string(), text: fc.string(), product_items: fc.array(fc.record({ product_retailer_id: fc.string(), quantity: fc.oneof(fc.integer(), fc.integer().map(String)), item_price: fc.double({ noNaN: true, noDefaultInfinity: true }), currency: fc.string() }, { requiredKeys: ["product_retailer_id", "quantity"] }), { maxLength: 3 }) }, { requiredKeys: ["catalog_id", "product_items"] }) }),
   fc.record({ type: fc.string() })
 )
 /** Replaces up to two fields of an otherwise well-formed item. */
@@ -327,7 +334,10 @@ const metaMessage = mutated(
     button: junk,
     image: fc.oneof(mediaObject, junk),
     document: junk,
-    location: fc.oneof(fc.record({ latitude: fc.oneof(fc.double(), junk), longitude: fc.double() }), junk)
+    location: fc.oneof(fc.record({ latitude: fc.oneof(fc.double(), junk), longitude: fc.double() }), junk),
+    // A username user's message: no `from`, a BSUID (well-formed or not); a group message.
+    from_user_id: fc.oneof(fc.stringMatching(/^[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,30}$/), fc.string(), junk),
+    group_id: fc.oneof(fc.string(), junk)
   }
 )
 const metaStatus = mutated(
@@ -345,8 +355,13 @@ const metaStatus = mutated(
     status: fc.oneof(fc.constantFrom("deleted", "warning", "played", "SENT", ""), fc.string(), junk),
     timestamp: timestampish,
     recipient_id: phoneish,
-    errors: fc.oneof(fc.array(junk, { maxLength: 2 }), junk)
+    errors: fc.oneof(fc.array(junk, { maxLength: 2 }), junk),
+    recipient_user_id: fc.oneof(fc.stringMatching(/^[A-Z]{2}\.[A-Za-z0-9]{1,30}$/), fc.string(), junk)
   }
+)
+const metaError = fc.oneof(
+  fc.record({ code: fc.oneof(fc.integer(), fc.string()), title: fc.string(), message: fc.string(), error_data: fc.record({ details: fc.string() }), href: fc.string() }, { requiredKeys: ["code"] }),
+  junk
 )
 const change = fc.record({
   field: fc.constantFrom("messages", "messages", "message_template_status_update"),
@@ -354,8 +369,9 @@ const change = fc.record({
     messaging_product: fc.constant("whatsapp"),
     contacts: fc.array(fc.oneof(fc.record({ wa_id: phoneish, profile: fc.oneof(fc.record({ name: fc.string() }), junk) }, { requiredKeys: [] }), junk), { maxLength: 2 }),
     messages: fc.array(metaMessage, { maxLength: 4 }),
-    statuses: fc.array(metaStatus, { maxLength: 4 })
-  }, { requiredKeys: ["messages", "statuses"] })
+    statuses: fc.array(metaStatus, { maxLength: 4 }),
+    errors: fc.array(metaError, { maxLength: 2 })
+  }, { requiredKeys: ["messages", "statuses", "errors"] })
 })
 /** Well-formed down to the items, so every item can be accounted for. */
 const wellFormed = fc.record({
@@ -364,7 +380,7 @@ const wellFormed = fc.record({
 })
 type WellFormed = typeof wellFormed extends fc.Arbitrary<infer T> ? T : never
 const itemsIn = (payload: WellFormed) =>
-  payload.entry.flatMap((e) => e.changes).filter((c) => c.field === "messages").reduce((n, c) => n + c.value.messages.length + c.value.statuses.length, 0)
+  payload.entry.flatMap((e) => e.changes).filter((c) => c.field === "messages").reduce((n, c) => n + c.value.messages.length + c.value.statuses.length + c.value.errors.length, 0)
 
 const decodeExit = (bytes: Uint8Array) => Effect.runPromiseExit(webhook.verifyAndDecode(bytes, sign(bytes)))
 /** The property: a value, or a typed `WebhookDecodeError` — never a defect, never another error. */
@@ -379,15 +395,15 @@ const valueOrTypedError = async (bytes: Uint8Array) => {
 const utf8 = (value: unknown) => new TextEncoder().encode(JSON.stringify(value))
 
 describe("Meta decoder fuzz", () => {
-  it.effect(`payload-shaped deliveries (every message type, statuses, contexts, junk fields): every item is a message, a status or a skipped item (${fuzzRuns} runs)`, () =>
+  it.effect(`payload-shaped deliveries (every message type, BSUIDs, groups, statuses, error notices, contexts, junk fields): every item is a message, a status or a skipped item (${fuzzRuns} runs)`, () =>
     Effect.promise(() =>
       fc.assert(
         fc.asyncProperty(wellFormed, async (payload) => {
           const decoded = await valueOrTypedError(utf8(payload))
           if (decoded === undefined) throw new Error("a well-formed envelope must decode")
-          const { messages, statuses, skipped } = decoded
-          if (messages.length + statuses.length + skipped.length !== itemsIn(payload)) throw new Error("an item was lost or counted twice")
-          if (!skipped.every((s) => s.item === "message" || s.item === "status")) throw new Error("well-formed entries and changes were skipped")
+          const { messages, statuses, skipped, errors } = decoded
+          if (messages.length + statuses.length + skipped.length + errors.length !== itemsIn(payload)) throw new Error("an item was lost or counted twice")
+          if (!skipped.every((s) => s.item === "message" || s.item === "status" || s.item === "error")) throw new Error("well-formed entries and changes were skipped")
           if (!skipped.every((s) => s.reason.length > 0)) throw new Error("a skipped item without a reason")
         }),
         { numRuns: fuzzRuns }
