@@ -1,3 +1,4 @@
+import { loadMigrations } from "@parley/adapters-pg"
 import { createScratchDatabase } from "@parley/adapters-pg/testing"
 import { execFile } from "node:child_process"
 import { fileURLToPath } from "node:url"
@@ -6,6 +7,9 @@ import { PgClient } from "@effect/sql-pg"
 import { Effect, Redacted } from "effect"
 
 const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url))
+// The repository's migrations, whatever their number: the assertions follow the folder.
+const versions = loadMigrations().map((m) => m.version)
+const listed = (vs: ReadonlyArray<number>) => vs.join(", ")
 
 let db: Awaited<ReturnType<typeof createScratchDatabase>>
 
@@ -37,14 +41,14 @@ describe("the parley CLI", () => {
 
     const early = await parley(["doctor"])
     assert.strictEqual(early.code, 1, "doctor fails on an unmigrated database")
-    assert.match(early.stdout, /✗ migrations: 6 pending/)
+    assert.include(early.stdout, `✗ migrations: ${versions.length} pending`)
     assert.match(early.stderr, /^parley: doctor: 1 check\(s\) failed/m)
     assert.notMatch(early.stderr, /\n\s+at /, "one line, no stack trace")
 
-    assert.match((await parley(["migrate", "up"])).stdout, /applied 1, 2, 3, 4, 5, 6/)
-    assert.match((await parley(["migrate", "down", "2"])).stdout, /rolled back 6, 5, 4, 3/)
+    assert.include((await parley(["migrate", "up"])).stdout, `applied ${listed(versions)}`)
+    assert.include((await parley(["migrate", "down", "2"])).stdout, `rolled back ${listed(versions.filter((v) => v > 2).reverse())}`)
     assert.match((await parley(["migrate", "status"])).stdout, /^0003 get_or_create_session\s+pending$/m)
-    assert.match((await parley(["migrate", "up"])).stdout, /applied 3, 4, 5, 6/)
+    assert.include((await parley(["migrate", "up"])).stdout, `applied ${listed(versions.filter((v) => v > 2))}`)
     assert.match((await parley(["seed-demo"])).stdout, /demo data seeded/)
 
     const healthy = await parley(["doctor"])
