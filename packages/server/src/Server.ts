@@ -1,7 +1,7 @@
 import { NodeHttpServer } from "@effect/platform-node"
 import { PgAssistant } from "@parley/adapters-pg"
 import { CloudApiMessenger, MetaWebhook, TwilioMessenger, TwilioWebhook } from "@parley/adapters-whatsapp"
-import { defaultRetryPolicy, OutboxSenderLayer, SessionPolicy, WorkersLayer } from "@parley/core"
+import { defaultRetryPolicy, defaultSenderOptions, OutboxSenderLayer, SessionPolicy, WorkersLayer } from "@parley/core"
 import { Duration, Effect, Layer, Logger, Option, Redacted, References } from "effect"
 import { HttpRouter } from "effect/http"
 import { createServer } from "node:http"
@@ -64,8 +64,12 @@ export const ServerLayer = (config: ServerConfig) =>
     }))
     const policy = Layer.succeed(SessionPolicy, config.sessionPolicy)
     const background = Layer.mergeAll(
-      WorkersLayer({ concurrency: config.workers, lease: Duration.seconds(60), idlePoll: Duration.seconds(5), retry: defaultRetryPolicy }),
-      OutboxSenderLayer()
+      WorkersLayer({ concurrency: config.workers, lease: config.leases.inbox, idlePoll: Duration.seconds(5), retry: defaultRetryPolicy }),
+      OutboxSenderLayer({
+        ...defaultSenderOptions,
+        leaseMillis: Duration.toMillis(config.leases.outbox),
+        sendTimeoutMillis: Duration.toMillis(config.leases.sendTimeout)
+      })
     )
     const assemble = <E, R>(routes: Layer.Layer<never, E, R>) =>
       Layer.mergeAll(
