@@ -48,15 +48,15 @@ const mediaContent = (kind: MediaKind, item: MediaItem) => ({
   ...(item.filename === undefined ? {} : { filename: item.filename })
 } as const)
 
-/** What an edited message now says: a text, or a media with its new caption; another kind is not ours to read. */
-const editedContent = (m: MetaMessage, edit: NonNullable<MetaMessage["edit"]>): MessageContent => {
+/** What an edited message now says: a text, or a media with its new caption; another kind is recorded as an edit all the same. */
+const editedContent = (edit: NonNullable<MetaMessage["edit"]>): MessageContent => {
   const now = Option.getOrUndefined(readEdited(edit.message))
   if (now?.text !== undefined) return { _tag: "Edited", messageId: edit.original_message_id, content: { _tag: "Text", body: now.text.body } }
   const kind = now?.type === "image" || now?.type === "video" || now?.type === "document" ? now.type : undefined
   const item = kind === undefined ? undefined : now?.[kind]
   return kind !== undefined && item !== undefined
     ? { _tag: "Edited", messageId: edit.original_message_id, content: mediaContent(kind, item) }
-    : { _tag: "Unsupported", type: `${m.type}/${now?.type ?? "unknown"}` }
+    : { _tag: "Edited", messageId: edit.original_message_id }
 }
 
 const systemContent = (system: NonNullable<MetaMessage["system"]>): MessageContent => {
@@ -113,7 +113,7 @@ const contentOf = (m: MetaMessage): MessageContent => {
     case "revoke":
       return m.revoke ? { _tag: "Deleted", messageId: m.revoke.original_message_id } : { _tag: "Unsupported", type: "revoke" }
     case "edit":
-      return m.edit ? editedContent(m, m.edit) : { _tag: "Unsupported", type: "edit" }
+      return m.edit ? editedContent(m.edit) : { _tag: "Unsupported", type: "edit" }
     case "system":
       return m.system ? systemContent(m.system) : { _tag: "Unsupported", type: "system" }
     case "contacts":

@@ -202,6 +202,15 @@ describe("Meta Cloud API webhook: usernames (BSUID), reactions, edits, deletions
       assert.isTrue(messages.every((m) => !("replyTo" in m)), "only reactions and context ids carry a session")
     }))
 
+  it.effect("an edit to a kind we do not read is still an edit (recorded, never answered as unreadable)", () =>
+    Effect.gen(function*() {
+      const payload = JSON.parse(fixture("meta-edit").toString())
+      payload.entry[0].changes[0].value.messages = [{ ...payload.entry[0].changes[0].value.messages[0], edit: { original_message_id: "wamid.userSaid", message: { type: "poll" } } }]
+      const bytes = new TextEncoder().encode(JSON.stringify(payload))
+      const { messages } = yield* webhook.verifyAndDecode(bytes, sign(bytes))
+      assert.deepStrictEqual(messages.map((m) => m.content), [{ _tag: "Edited", messageId: "wamid.userSaid" }])
+    }))
+
   it.effect("a group message carries its group", () =>
     Effect.gen(function*() {
       const { messages } = yield* decode("meta-group")

@@ -34,8 +34,8 @@ export const Unsupported = Schema.TaggedStruct("Unsupported", { type: Schema.Str
 export const Reaction = Schema.TaggedStruct("Reaction", { messageId: Schema.String, emoji: Schema.optionalKey(Schema.String) })
 /** The user deleted one of their messages for everyone (WhatsApp's "revoke"). */
 export const Deleted = Schema.TaggedStruct("Deleted", { messageId: Schema.String })
-/** The user edited one of their messages (`messageId`): what it now says. */
-export const Edited = Schema.TaggedStruct("Edited", { messageId: Schema.String, content: Schema.Union([Text, Media]) })
+/** The user edited one of their messages (`messageId`): what it now says (absent: a kind we do not read). */
+export const Edited = Schema.TaggedStruct("Edited", { messageId: Schema.String, content: Schema.optionalKey(Schema.Union([Text, Media])) })
 /**
  * A notice about the user's account rather than a message: `user_changed_number`
  * (with the new phone number), `user_changed_user_id` (a new BSUID)…

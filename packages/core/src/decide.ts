@@ -63,7 +63,7 @@ export const expectsReply = (inbound: InboundMessage): boolean => {
  * recorded an incident or marked a task done — the edit is only recorded.
  */
 const correction = (history: ReadonlyArray<StoredMessage>, edited: Extract<MessageContent, { _tag: "Edited" }>) => {
-  if (edited.content._tag !== "Text") return undefined
+  if (edited.content?._tag !== "Text") return undefined
   const original = history.findIndex((m) => m.direction === "inbound" && m.providerMessageId === edited.messageId)
   if (original === -1) return undefined
   const answered = history.slice(0, original + 1).filter((m) => m.direction === "inbound")

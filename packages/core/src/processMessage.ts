@@ -35,7 +35,7 @@ export const describeContent = (content: MessageContent): string => {
     case "Deleted":
       return "[deleted a message]"
     case "Edited":
-      return `[edited] ${describeContent(content.content)}`
+      return content.content === undefined ? "[edited]" : `[edited] ${describeContent(content.content)}`
     case "SystemNotice":
       return `[${content.kind}]${content.body ? ` ${content.body}` : ""}`
     case "Contacts":

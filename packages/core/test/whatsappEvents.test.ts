@@ -136,6 +136,10 @@ describe("an edit corrects the user's last message while its answer changed noth
         []
       )
       assert.strictEqual((yield* lastStored(karim)).metadata.action, "Record")
+      // An edit whose new content is of a kind the provider adapter does not read: recorded too.
+      yield* deliverThrough(message(karim.phone, { _tag: "Text", body: "bonjour" }, { id: "wamid.last" }))
+      assert.deepStrictEqual(yield* deliverThrough(message(karim.phone, { _tag: "Edited", messageId: "wamid.last" })), [])
+      assert.strictEqual((yield* lastStored(karim)).content, "[edited]")
     }).pipe(Effect.provide(TestLayer())))
 })
 
