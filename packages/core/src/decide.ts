@@ -3,7 +3,7 @@ import type { InboundMessage, MessageContent } from "./InboundMessage.ts"
 import { actionOfIntent, type Action } from "./Action.ts"
 import { resolveFollowUp, resolveTap, resolveTypedChoice } from "./directAction.ts"
 import { intentOfMenuButton, type Intent } from "./Intent.ts"
-import { IntentClassifier } from "./IntentClassifier.ts"
+import { IntentClassifier, type Slots } from "./IntentClassifier.ts"
 import { classifications, count, directActions, emptyContextTaps, recordedMessages } from "./PipelineMetrics.ts"
 import { RequestContext } from "./RequestContext.ts"
 import type { StoredMessage } from "./StoredMessage.ts"
@@ -13,6 +13,23 @@ export interface Decision {
   readonly action: Action
   readonly via: "menu" | "direct_action" | "follow_up" | "classifier" | "unsupported" | "record" | "correction" | "directory"
   readonly intent?: Intent | undefined
+}
+
+/**
+ * The action of a classified sentence: its slots narrow the intent to what
+ * the menu would reach in two or three taps ("the tasks at Champigny" is the
+ * list of sites, then Champigny). Only the actions a tap could run come out,
+ * and the tools check every id against the user's assignments again.
+ */
+export const actionOfClassification = (intent: Intent, slots: Slots | undefined): Action => {
+  if (intent === "view_sites" && slots?.taskId !== undefined) return { _tag: "TaskDetail", taskId: slots.taskId }
+  if (intent === "view_sites" && slots?.projectId !== undefined) return { _tag: "ListTasks", projectId: slots.projectId, page: 1 }
+  if (intent === "report_problem" && slots?.projectId !== undefined) {
+    return slots.problem !== undefined && slots.problem.trim() !== ""
+      ? { _tag: "RecordIncident", projectId: slots.projectId, description: slots.problem }
+      : { _tag: "AskProblemDescription", projectId: slots.projectId }
+  }
+  return actionOfIntent(intent)
 }
 
 /**
@@ -128,7 +145,7 @@ const decideContent = (content: MessageContent, history: ReadonlyArray<StoredMes
         return { action: typed.action, via: "direct_action" } satisfies Decision
       }
       const classifier = yield* IntentClassifier
-      const { intent } = yield* classifier.classify(content.body, history, user.locale)
+      const { intent, slots } = yield* classifier.classify(content.body, history, user)
       yield* count(classifications, { intent })
       if (intent === "more" || intent === "back") {
         const followed = resolveFollowUp(history, intent)
@@ -138,7 +155,7 @@ const decideContent = (content: MessageContent, history: ReadonlyArray<StoredMes
       if (question?.kind === "problem_photo" && intent === "unknown") {
         return { action: { _tag: "AskIncidentPhoto", incidentId: question.id, reminder: true }, via: "follow_up", intent } satisfies Decision
       }
-      return { action: actionOfIntent(intent), via: "classifier", intent } satisfies Decision
+      return { action: actionOfClassification(intent, slots), via: "classifier", intent } satisfies Decision
     }
     case "Media": {
       if (question?.kind === "problem_description") {

@@ -10,6 +10,7 @@ import { migrateOnStart, pgClientLayer, resolveDatabase } from "./Database.ts"
 import { DevSimulator } from "./dev/DevSimulator.ts"
 import { accessLog } from "./http/AccessLog.ts"
 import { CoreRoutes, DevRoutes, ServerSettings } from "./http/Routes.ts"
+import { intentClassifierLayer } from "./IntentClassifierConfig.ts"
 import { isDevMode, type ServerConfig } from "./ServerConfig.ts"
 
 /** The provider side: real credentials when configured, else the simulator and the fake Graph API. */
@@ -79,7 +80,8 @@ export const ServerLayer = (config: ServerConfig) =>
         background,
         started
       ).pipe(
-        Layer.provide(Layer.mergeAll(providers(config, selfUrl), settings, policy)),
+        // The classifier chosen by INTENT_CLASSIFIER takes the place of the rules PgAssistant brings.
+        Layer.provide(Layer.mergeAll(providers(config, selfUrl), settings, policy, intentClassifierLayer(config.classifier))),
         Layer.provide(stores)
       )
     const started = Layer.effectDiscard(Effect.gen(function*() {

@@ -1,16 +1,8 @@
 import { databaseUrlConfig, poolSizeConfig } from "@parley/adapters-pg"
 import { leasesConfig, PhoneNumber, sessionPolicyConfig } from "@parley/core"
 import { Config, Option } from "effect"
-
-/**
- * A provider's variables go together: all of `required` set, or none of them
- * (`None`). Only some set is an error naming the missing ones — a typo must not
- * silently turn a production server into dev mode.
- */
-const allOrNone = <A>(required: ReadonlyArray<string>, config: Config.Config<A>): Config.Config<Option.Option<A>> =>
-  Config.all(required.map((name) => Config.option(Config.String(name)))).pipe(
-    Config.flatMap((present) => present.every(Option.isNone) ? Config.succeed(Option.none<A>()) : Config.map(config, Option.some))
-  )
+import { allOrNone } from "./allOrNone.ts"
+import { intentClassifierConfig } from "./IntentClassifierConfig.ts"
 
 /**
  * Meta documents webhook payloads of up to 3 MB (a batch holds up to 1,000
@@ -50,7 +42,8 @@ export const serverConfig = Config.all({
     authToken: Config.Redacted("TWILIO_AUTH_TOKEN"),
     from: Config.schema(PhoneNumber, "TWILIO_WHATSAPP_FROM"),
     apiUrl: Config.String("TWILIO_API_URL").pipe(Config.withDefault("https://api.twilio.com"))
-  }))
+  })),
+  classifier: intentClassifierConfig
 })
 
 export type ServerConfig = Config.Success<typeof serverConfig>

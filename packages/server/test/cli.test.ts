@@ -7,9 +7,6 @@ import { PgClient } from "@effect/sql-pg"
 import { Effect, Redacted } from "effect"
 
 const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url))
-// The repository's migrations, whatever their number: the assertions follow the folder.
-const versions = loadMigrations().map((m) => m.version)
-const listed = (vs: ReadonlyArray<number>) => vs.join(", ")
 
 let db: Awaited<ReturnType<typeof createScratchDatabase>>
 
@@ -41,14 +38,16 @@ describe("the parley CLI", () => {
 
     const early = await parley(["doctor"])
     assert.strictEqual(early.code, 1, "doctor fails on an unmigrated database")
+    const versions = loadMigrations().map((m) => m.version)
+    const above2 = versions.filter((v) => v > 2)
     assert.include(early.stdout, `✗ migrations: ${versions.length} pending`)
     assert.match(early.stderr, /^parley: doctor: 1 check\(s\) failed/m)
     assert.notMatch(early.stderr, /\n\s+at /, "one line, no stack trace")
 
-    assert.include((await parley(["migrate", "up"])).stdout, `applied ${listed(versions)}`)
-    assert.include((await parley(["migrate", "down", "2"])).stdout, `rolled back ${listed(versions.filter((v) => v > 2).reverse())}`)
+    assert.include((await parley(["migrate", "up"])).stdout, `applied ${versions.join(", ")}`)
+    assert.include((await parley(["migrate", "down", "2"])).stdout, `rolled back ${[...above2].reverse().join(", ")}`)
     assert.match((await parley(["migrate", "status"])).stdout, /^0003 get_or_create_session\s+pending$/m)
-    assert.include((await parley(["migrate", "up"])).stdout, `applied ${listed(versions.filter((v) => v > 2))}`)
+    assert.include((await parley(["migrate", "up"])).stdout, `applied ${above2.join(", ")}`)
     assert.match((await parley(["seed-demo"])).stdout, /demo data seeded/)
 
     const healthy = await parley(["doctor"])

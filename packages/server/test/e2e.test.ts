@@ -2,11 +2,11 @@ import { PgClient } from "@effect/sql-pg"
 import { seedDemo } from "@parley/adapters-pg"
 import { createScratchDatabase } from "@parley/adapters-pg/testing"
 import { metaWebhookPayload, startFakeGraphApi, type FakeGraphApi, type SentToGraph } from "@parley/adapters-whatsapp/testing"
-import { demoSubcontractors, PhoneNumber } from "@parley/core"
+import { demoSubcontractors } from "@parley/core"
 import { Effect, Redacted } from "effect"
-import { createHmac } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
+import { metaClient, metaEnv, queryOn, text } from "./support/MetaClient.ts"
 import { eventually, startServer, type RunningServer } from "./support/ServerProcess.ts"
 
 const appSecret = "e2e-app-secret"
@@ -17,41 +17,21 @@ let graph: FakeGraphApi
 let server: RunningServer
 let db: Awaited<ReturnType<typeof createScratchDatabase>>
 
-const query = <A extends object>(text: string, params: ReadonlyArray<unknown> = []) =>
-  Effect.runPromise(Effect.gen(function*() {
-    const sql = yield* PgClient.PgClient
-    return (yield* sql.unsafe<A>(text, params)) as ReadonlyArray<A>
-  }).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(db.url), maxConnections: 1 }))))
-
-/** A signed Cloud API webhook, the HMAC computed here with node:crypto. */
-const post = (body: string | Uint8Array, headers: Record<string, string> = {}, method = "POST") =>
-  fetch(`${server.url}/webhooks/whatsapp`, { method, headers: { "content-type": "application/json", ...headers }, body })
-const sign = (body: string) => `sha256=${createHmac("sha256", appSecret).update(body).digest("hex")}`
-let n = 0
-const deliver = (from: PhoneNumber, message: Record<string, unknown>, id = `wamid.e2e.${++n}`) => {
-  const body = JSON.stringify(metaWebhookPayload({ from, id, message }))
-  return post(body, { "x-hub-signature-256": sign(body) })
-}
-const text = (body: string) => ({ type: "text", text: { body } })
+const query = queryOn(() => db.url)
+const { post, sign, deliver, sentTo, waitForReplies } = metaClient(() => server.url, () => graph, appSecret, "e2e")
 /** A tap on a button or row of the message `on` (its wamid comes back as `context.id`, as Meta sends it). */
 const tap = (id: string, title: string, kind: "button_reply" | "list_reply", on: SentToGraph) => ({
   type: "interactive",
   interactive: { type: kind, [kind]: { id, title } },
   context: { from: "15550001234", id: on.wamid }
 })
-const sentTo = (phone: string) => graph.sent().filter((m) => m.payload["to"] === phone.slice(1))
-const waitForReplies = (phone: string, count: number) => eventually(() => (sentTo(phone).length >= count ? sentTo(phone) : undefined), `${count} replies to ${phone}`)
 
 beforeAll(async () => {
   graph = await startFakeGraphApi()
   db = await createScratchDatabase()
   server = await startServer({
     DATABASE_URL: db.url,
-    META_APP_SECRET: appSecret,
-    META_VERIFY_TOKEN: "e2e-verify",
-    META_ACCESS_TOKEN: "e2e-access",
-    META_PHONE_NUMBER_ID: "106540352242922",
-    META_GRAPH_URL: graph.graphUrl,
+    ...metaEnv(graph, appSecret),
     ADMIN_TOKEN: adminToken,
     WORKER_COUNT: "4"
   })
