@@ -8,8 +8,9 @@ import {
   makeWakeSignal,
   Outbox,
   Reply,
-  PhoneNumber,
+  senderKeyOf,
   SessionId,
+  UserAddress,
   type Claim,
   type DeadEntry,
   type HandoffRequest,
@@ -24,6 +25,7 @@ const encodeInbound = Schema.encodeSync(InboundMessage)
 const decodeInbound = Schema.decodeUnknownEffect(InboundMessage)
 const encodeReply = Schema.encodeSync(Reply)
 const decodeReply = Schema.decodeUnknownEffect(Reply)
+const decodeAddress = Schema.decodeUnknownEffect(UserAddress)
 
 const toEntry = (row: Pick<ClaimedInboxRow, "id" | "payload" | "attempts" | "accepted_at">) =>
   Effect.map(decodeInbound(row.payload), (message): InboxEntry => ({
@@ -72,7 +74,8 @@ export const makePgMessaging = Effect.gen(function*() {
         const rows = messages.map((m): AcceptedRow => ({
           provider: m.provider,
           provider_message_id: m.providerMessageId,
-          sender: m.from,
+          // A user's queue: their BSUID when the provider sends one, else their address (see senderKeyOf).
+          sender: senderKeyOf(m),
           payload: encodeInbound(m)
         }))
         if (!Arr.isReadonlyArrayNonEmpty(rows)) return { accepted: 0, duplicates: 0 }
@@ -167,9 +170,9 @@ export const makePgMessaging = Effect.gen(function*() {
           // UPDATE … RETURNING does not keep the CTE's order.
           [...rows].sort((a, b) => Number(a.seq) - Number(b.seq)),
           (row) =>
-            Effect.map(decodeReply(row.payload), (reply): OutboxEntry => ({
+            Effect.map(Effect.all([decodeReply(row.payload), decodeAddress(row.recipient)]), ([reply, to]): OutboxEntry => ({
               replyId: row.reply_id,
-              to: PhoneNumber.make(row.recipient),
+              to,
               reply,
               attempts: row.attempts,
               token: row.lease_token

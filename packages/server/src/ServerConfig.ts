@@ -5,6 +5,14 @@ import { allOrNone } from "./allOrNone.ts"
 import { intentClassifierConfig } from "./IntentClassifierConfig.ts"
 
 /**
+ * Meta documents webhook payloads of up to 3 MB (a batch holds up to 1,000
+ * updates): anything smaller as the default would refuse genuine signed
+ * deliveries with 413 until Meta gives up on them. The body is still read as
+ * a bounded stream, so a chunked body stops at the limit.
+ */
+export const defaultMaxBodyBytes = 3 * 1024 * 1024
+
+/**
  * Everything the server reads from the environment, validated at start: a
  * bad value stops the process with a message naming the variable.
  */
@@ -17,7 +25,7 @@ export const serverConfig = Config.all({
   workers: Config.Int("WORKER_COUNT").pipe(Config.withDefault(4)),
   sessionPolicy: sessionPolicyConfig,
   leases: leasesConfig,
-  maxBodyBytes: Config.Int("MAX_BODY_BYTES").pipe(Config.withDefault(256 * 1024)),
+  maxBodyBytes: Config.Int("MAX_BODY_BYTES").pipe(Config.withDefault(defaultMaxBodyBytes)),
   adminToken: Config.option(Config.Redacted("ADMIN_TOKEN")),
   logFormat: Config.Literals(["pretty", "json"], "LOG_FORMAT").pipe(Config.withDefault("pretty" as const)),
   logLevel: Config.Literals(["trace", "debug", "info", "warn", "error", "none"], "LOG_LEVEL").pipe(Config.withDefault("info" as const)),

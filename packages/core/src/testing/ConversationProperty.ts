@@ -292,7 +292,7 @@ export const runConversation = Effect.fnUntraced(function*(steps: ReadonlyArray<
         Effect.map(store.recent(s.id, 10_000), (ms) => ({ session: s.id, messages: [...ms].reverse() })))
       return perSession
     })
-  const knownSenders = new Set(options.users.map((u) => u.phone))
+  const knownSenders = new Set<string>(options.users.map((u) => u.phone))
   const expected = delivered.filter((m) => knownSenders.has(m.from)).length
   // Done when every message is committed and every reply its turn recorded has gone out:
   // the sender is stopped only then, never between claiming a reply and sending it.
