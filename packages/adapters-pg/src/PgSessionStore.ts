@@ -1,14 +1,14 @@
 import { PgClient } from "@effect/sql-pg"
 import {
+  type GetOrCreateResult,
   Session,
   SessionId,
+  type SessionId as SessionIdType,
   SessionNotActive,
   SessionNotFound,
   SessionStore,
-  UserId,
-  type GetOrCreateResult,
-  type SessionId as SessionIdType,
-  type StoreUnavailable
+  type StoreUnavailable,
+  UserId
 } from "@parley/core"
 import { DateTime, Duration, Effect, Layer, Option, Schema } from "effect"
 import { orUnavailable } from "./mapSqlError.ts"

@@ -1,7 +1,15 @@
 import { PgClient } from "@effect/sql-pg"
 import { assert, describe, it, layer } from "@effect/vitest"
 import { contextMessages, Inbox, type MessageContent, PhoneNumber, type Reply, sessionResolutions, SessionStore } from "@parley/core"
-import { chatAs, checkConversations, SlowEchoAssistantLayer, echoScript, failureReport, inboxContract, RecordingMessengerLayer } from "@parley/core/testing"
+import {
+  chatAs,
+  checkConversations,
+  echoScript,
+  failureReport,
+  inboxContract,
+  RecordingMessengerLayer,
+  SlowEchoAssistantLayer
+} from "@parley/core/testing"
 import { demoSubcontractors, directActions, type Subcontractor, WorksiteAssistant } from "@parley/worksite"
 import { PgAssistant, PgWorksite, seedDemo } from "@parley/worksite/pg"
 import { SlowRuleClassifier, worksiteScript } from "@parley/worksite/testing"
@@ -81,8 +89,7 @@ describe("random conversations on Postgres", () => {
       const database = yield* Layer.build(seeded)
       const perRun = () =>
         Layer.mergeAll(
-          WorksiteAssistant.layer.pipe(Layer.provideMerge(Layer.merge(PgWorksite, SlowRuleClassifier))),
-          PgEngine,
+          WorksiteAssistant.layer.pipe(Layer.provideMerge(Layer.mergeAll(PgWorksite, SlowRuleClassifier, PgEngine))),
           RecordingMessengerLayer
         ).pipe(Layer.provideMerge(Layer.succeedContext(database)))
       const details = yield* checkConversations({ numRuns: 25, maxSteps: 20, layer: perRun, users: freshUsers, script: worksiteScript, settleMillis: 15 })

@@ -1,8 +1,8 @@
 import { PgClient } from "@effect/sql-pg"
-import { PgMessaging, PgSessionStore } from "@parley/adapters-pg"
-import { TestDatabase } from "@parley/adapters-pg/testing"
 import { resolveSession, UserId } from "@parley/core"
 import { handoffContract, outboxContract } from "@parley/core/testing"
+import { PgMessaging, PgSessionStore } from "@parley/adapters-pg"
+import { TestDatabase } from "@parley/adapters-pg/testing"
 import { Effect, Layer } from "effect"
 
 // Small pools: other test files hammer the same server with dozens of connections.

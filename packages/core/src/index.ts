@@ -8,15 +8,35 @@
  */
 
 // The channel: what users send and what we send back.
-export { ButtonReply, DeliveryStatus, InboundMessage, ListReply, Location, Media, MessageContent, Provider, Text, Unsupported } from "./channel/InboundMessage.ts"
+export {
+  ButtonReply,
+  Contacts,
+  Deleted,
+  DeliveryStatus,
+  Edited,
+  InboundMessage,
+  ListReply,
+  Location,
+  Media,
+  MessageContent,
+  Order,
+  phoneOf,
+  Provider,
+  Reaction,
+  senderKeyOf,
+  SystemNotice,
+  Text,
+  Unsupported
+} from "./channel/InboundMessage.ts"
 export { ButtonsReply, ListReplyMessage, ListRow, ListSection, Reply, ReplyButton, TextReply } from "./channel/Reply.ts"
 export { maskPhone, PhoneNumber } from "./channel/PhoneNumber.ts"
+export { BusinessScopedUserId, isPhoneNumber, maskAddress, UserAddress } from "./channel/UserAddress.ts"
 export { Messenger, SendFailed, SendFailureReason, type Sent } from "./channel/Messenger.ts"
 
 // Identity: who is writing.
 export { newSessionId, SessionId, UserId } from "./identity/Ids.ts"
 export { User } from "./identity/User.ts"
-export { Directory, type DirectoryShape } from "./identity/Directory.ts"
+export { Directory, type DirectoryShape, type IdentityChange, type SenderIdentity } from "./identity/Directory.ts"
 
 // Sessions: at most one active per user, resolved once per request.
 export { EndReason, Session, SessionStatus } from "./session/Session.ts"
@@ -46,19 +66,20 @@ export { AssistantError } from "./assistant/AssistantError.ts"
 export { buildTurn, contextSize, describeContent, identify, keyOf, loadContext, processMessage, replyIdOf } from "./pipeline/processMessage.ts"
 export { RequestContext } from "./pipeline/RequestContext.ts"
 export { EngineStage, PipelineError, Stage } from "./pipeline/PipelineError.ts"
-export { contextMessages, inboxEvents, outboxEvents, pipelineSeconds, stageSeconds } from "./pipeline/PipelineMetrics.ts"
+export { contextMessages, directoryChanges, inboxEvents, outboxEvents, pipelineSeconds, recordedMessages, stageSeconds } from "./pipeline/PipelineMetrics.ts"
 
 // Intake: the durable inbox and the workers that drain it, one message per user at a time.
 export { type AcceptResult, type Claim, type DeadEntry, defaultRetryPolicy, Inbox, type InboxEntry, LeaseLost, type RetryPolicy } from "./intake/Inbox.ts"
 export { acceptInbound } from "./intake/acceptInbound.ts"
-export { commitTurn, defaultWorkerOptions, handleClaim, type Process, runWorkers, type WorkerOptions, WorkersLayer } from "./intake/Workers.ts"
+export { commitTurn, defaultWorkerOptions, handleClaim, type Process, runWorkers, whileStoreAway, type WorkerOptions, WorkersLayer } from "./intake/Workers.ts"
+export { defaultLeases, type Leases, leasesConfig } from "./intake/LeaseConfig.ts"
 export { makeWakeSignal, type WakeSignal } from "./intake/WakeSignal.ts"
 
 // Delivery: the outbox and its sender.
-export { Outbox, type OutboxEntry } from "./delivery/Outbox.ts"
-export { defaultSenderOptions, deliver, OutboxSenderLayer, runOutboxSender, type SenderOptions } from "./delivery/OutboxSender.ts"
+export { type FailedOutcome, Outbox, type OutboxEntry, type SentOutcome } from "./delivery/Outbox.ts"
+export { checkSenderOptions, defaultSenderOptions, deliver, OutboxSenderLayer, runOutboxSender, type SenderOptions } from "./delivery/OutboxSender.ts"
 
 // Escalation: a human takes over.
 export { Handoff, type HandoffRequest, logHandoff } from "./escalation/Handoff.ts"
 
-export { StoreUnavailable } from "./StoreUnavailable.ts"
+export { isTransientOutage, StoreUnavailable } from "./StoreUnavailable.ts"

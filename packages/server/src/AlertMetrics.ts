@@ -1,7 +1,8 @@
-import { sessionHealth, uniqueViolations } from "@parley/adapters-pg"
 import { inboxEvents, outboxEvents } from "@parley/core"
 import { directActions, emptyContextTaps } from "@parley/worksite"
+import { sessionHealth, uniqueViolations } from "@parley/adapters-pg"
 import { Effect, Metric } from "effect"
+import { deliveryFailures, primedDeliveryFailureCodes, primedProviderErrorCodes, providerErrors } from "./http/ProviderNotices.ts"
 
 const count = (metric: Metric.Metric<number, unknown>, attributes: Record<string, string>, by: number) =>
   Metric.update(Metric.withAttributes(metric, attributes), by)
@@ -30,14 +31,16 @@ export const primeAlertCounters = Effect.all([
   count(directActions, { tool: "list", result: "miss" }, 0),
   count(directActions, { tool: "unknown", result: "miss" }, 0),
   count(inboxEvents, { event: "dead" }, 0),
-  count(outboxEvents, { event: "dead" }, 0)
+  count(outboxEvents, { event: "dead" }, 0),
+  ...primedProviderErrorCodes.map((code) => count(providerErrors, { provider: "meta", code }, 0)),
+  ...primedDeliveryFailureCodes.map((code) => count(deliveryFailures, { provider: "meta", code }, 0))
 ], { discard: true })
 
 /** Reads the database-wide session health into the gauges; a database that does not answer leaves them as they were. */
 export const refreshDatabaseGauges = Effect.gen(function*() {
   const health = yield* sessionHealth
   yield* Metric.update(maxSessionsPerUser, yield* health.maxSessionsPerUserLastMinute)
-  yield* Metric.update(usersWithDuplicates, (yield* health.duplicateActiveSessions).length)
+  yield* Metric.update(usersWithDuplicates, yield* health.usersWithDuplicateActiveSessions)
   yield* Metric.update(uniqueIndexPresent, (yield* health.uniqueIndexPresent) ? 1 : 0)
 }).pipe(
   Effect.catch((error) => Effect.logWarning("database gauges not refreshed").pipe(Effect.annotateLogs({ event: "metrics.db_unavailable", error: error.message })))

@@ -1,8 +1,8 @@
-import { Assistant, type AssistantResponse, type RequestContext } from "@parley/core"
+import { Assistant, type AssistantResponse, type Directory, type RequestContext } from "@parley/core"
 import { Effect, Layer } from "effect"
 import { notRegistered } from "./copy/Copy.ts"
 import type { Worksite } from "./domain/Worksite.ts"
-import { decide } from "./flows/decide.ts"
+import { decide, expectsReply } from "./flows/decide.ts"
 import { runTool } from "./flows/tools.ts"
 import type { IntentClassifier } from "./understanding/IntentClassifier.ts"
 import { WorksiteState, type WorksiteMessage } from "./WorksiteState.ts"
@@ -22,7 +22,8 @@ export const respond = (request: { readonly recent: ReadonlyArray<WorksiteMessag
     const decision = yield* Assistant.stage("decide", decide(request.recent))
     const result = yield* Assistant.stage("run_tool", runTool(decision.action))
     return {
-      state: decision.intent === undefined ? undefined : { intent: decision.intent },
+      // The action an inbound message led to: an edit may redo a message's answer only if that changed nothing.
+      state: { action: decision.action._tag, ...(decision.intent === undefined ? {} : { intent: decision.intent }) },
       replies: result.replies.map((r) => ({
         reply: r.reply,
         state: {
@@ -36,12 +37,12 @@ export const respond = (request: { readonly recent: ReadonlyArray<WorksiteMessag
   })
 
 export const WorksiteAssistant = {
-  /** The assistant as the engine's `Assistant`; it needs a `Worksite` and an `IntentClassifier`. */
-  layer: Assistant.layer<WorksiteState, Worksite | IntentClassifier | RequestContext>({
+  /** The assistant as the engine's `Assistant`; it needs a `Worksite`, an `IntentClassifier` and the `Directory` (a number change updates it). */
+  layer: Assistant.layer<WorksiteState, Worksite | IntentClassifier | Directory | RequestContext>({
     state: WorksiteState,
     stages: ["decide", "run_tool"],
     respond,
-    // We do not know their language, so both.
-    unknownSender: () => Effect.succeed([{ _tag: "TextReply", body: notRegistered }])
-  }) satisfies Layer.Layer<Assistant, never, Worksite | IntentClassifier>
+    // We do not know their language, so both. A reaction, a deletion or a group message from a stranger is no request: nothing is said.
+    unknownSender: (inbound) => Effect.succeed(expectsReply(inbound) ? [{ _tag: "TextReply", body: notRegistered }] : [])
+  }) satisfies Layer.Layer<Assistant, never, Worksite | IntentClassifier | Directory>
 }

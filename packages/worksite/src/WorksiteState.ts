@@ -19,13 +19,16 @@ export type ToolOutput = typeof ToolOutput.Type
 
 /**
  * What the worksite assistant remembers per message, stored by the engine
- * beside its own metadata keys: the intent it classified (inbound), the tool
+ * beside its own metadata keys: the intent it classified and the action it
+ * took (inbound), the tool
  * outputs a later tap resolves against and the question it is waiting an
  * answer to (outbound). Key names are the seed's, so stored conversations and
  * its monitoring SQL (`metadata ? 'toolOutputs'`) read as before.
  */
 export const WorksiteState = Schema.Struct({
   intent: Schema.optionalKey(Schema.String),
+  /** The action an inbound message led to: an edit may redo a message's answer only if that changed nothing. */
+  action: Schema.optionalKey(Schema.String),
   toolOutputs: Schema.optionalKey(Schema.Array(ToolOutput)),
   /** The assistant asked a question and the next message answers it (e.g. a problem description for a project). */
   awaiting: Schema.optionalKey(Schema.Struct({ kind: Schema.String, id: Schema.String }))

@@ -27,12 +27,12 @@ export { demoAssignments, demoProjects, demoSubcontractors, demoTasks } from "./
 
 // Understanding free text.
 export { Intent, intentOfMenuButton, menuButtonIds } from "./understanding/Intent.ts"
-export { type Classification, classifyByRules, IntentClassifier, RuleIntentClassifier } from "./understanding/IntentClassifier.ts"
+export { type Classification, classifyByRules, IntentClassifier, RuleIntentClassifier, type Slots } from "./understanding/IntentClassifier.ts"
 export { foldText } from "./understanding/foldText.ts"
 
 // The flows: decide an action, run its tool.
 export { type Action, actionOfIntent, actionOfOption, type OptionKind } from "./flows/Action.ts"
-export { type Decision, decide } from "./flows/decide.ts"
+export { actionOfClassification, type Decision, decide, expectsReply } from "./flows/decide.ts"
 export { type DirectActionHit, type DirectActionMiss, resolveFollowUp, resolveTap, resolveTypedChoice } from "./flows/directAction.ts"
 export { pageSize, runTool } from "./flows/tools.ts"
 export type { ToolReply, ToolResult } from "./flows/ToolResult.ts"

@@ -119,8 +119,13 @@ export class Assistant extends Context.Service<Assistant, AssistantShape>()("@pa
           )
         )
       const withState = (message: StoredMessage): RecentMessage<S> => {
-        const { interactive, reply } = message.metadata
-        const engine = { ...(interactive === undefined ? {} : { interactive }), ...(reply === undefined ? {} : { reply }) }
+        const { interactive, reply, received, group } = message.metadata
+        const engine = {
+          ...(interactive === undefined ? {} : { interactive }),
+          ...(reply === undefined ? {} : { reply }),
+          ...(received === undefined ? {} : { received }),
+          ...(group === undefined ? {} : { group })
+        }
         const state = Option.getOrUndefined(decodeState(message.metadata))
         const metadata = { ...(isRecord(state) ? state : {}), ...engine } as RecentMessage<S>["metadata"]
         return { ...message, metadata }

@@ -1,18 +1,24 @@
 import { Context, Effect, Schema } from "effect"
+import { MessageContent } from "../channel/InboundMessage.ts"
 import { SessionId, UserId } from "../identity/Ids.ts"
 import { StoreUnavailable } from "../StoreUnavailable.ts"
 
 /**
- * What a message's `metadata` holds. The engine writes two keys: the
- * interactive payload the user tapped (inbound) and the reply it sent
- * (outbound, so a later message can see what was shown, in order). The
+ * What a message's `metadata` holds. The engine writes its own keys: the
+ * interactive payload the user tapped, the whole content when the text column
+ * only summarises it, the group (inbound), and the reply it sent (outbound, so
+ * a later message can see what was shown, in order). The
  * assistant's own state for the message sits beside them as further keys,
  * which the engine stores and hands back but never reads: the worksite
  * assistant keeps its `intent`, `toolOutputs` and `awaiting` there.
  */
 export const EngineMetadata = Schema.Struct({
   interactive: Schema.optionalKey(Schema.Struct({ id: Schema.String, title: Schema.String })),
-  reply: Schema.optionalKey(Schema.Unknown)
+  reply: Schema.optionalKey(Schema.Unknown),
+  /** What the user sent, whole, when the text column only summarises it (a location, contacts, a reaction…). */
+  received: Schema.optionalKey(MessageContent),
+  /** The group an inbound message was posted in. */
+  group: Schema.optionalKey(Schema.String)
 })
 
 export const MessageMetadata = Schema.StructWithRest(EngineMetadata, [Schema.Record(Schema.String, Schema.Unknown)])

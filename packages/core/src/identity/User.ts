@@ -1,5 +1,6 @@
 import { Schema } from "effect"
 import { PhoneNumber } from "../channel/PhoneNumber.ts"
+import { BusinessScopedUserId } from "../channel/UserAddress.ts"
 import { UserId } from "./Ids.ts"
 
 /**
@@ -11,6 +12,8 @@ export class User extends Schema.Class<User>("@parley/core/User")({
   id: UserId,
   phone: PhoneNumber,
   displayName: Schema.String,
+  /** Their WhatsApp business-scoped user id, once a message carried it with their number. */
+  whatsappUserId: Schema.optionalKey(BusinessScopedUserId),
   /** A language tag the assistant may use to choose its words ("fr", "en"…); the engine does not read it. */
   locale: Schema.optionalKey(Schema.String)
 }) {}

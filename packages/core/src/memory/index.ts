@@ -5,6 +5,6 @@
  */
 export { InMemoryEngine } from "./InMemoryEngine.ts"
 export { InMemorySessionStore } from "./InMemorySessionStore.ts"
-export { InMemoryMessaging, InMemoryMessagingLayer, type InMemoryMessagingSnapshot } from "./InMemoryMessaging.ts"
+export { InMemoryMessaging, InMemoryMessagingLayer, type InMemoryMessagingSnapshot, makeInMemoryMessaging } from "./InMemoryMessaging.ts"
 export { InMemoryHandoff } from "./InMemoryHandoff.ts"
-export { InMemoryDirectory } from "./InMemoryDirectory.ts"
+export { InMemoryDirectory, makeInMemoryDirectory, type WithIdentity } from "./InMemoryDirectory.ts"

@@ -1,12 +1,13 @@
 import { Clock, Effect, Metric, Option } from "effect"
 import { Assistant, type AssistantResponse } from "../assistant/Assistant.ts"
-import type { InboundMessage, MessageContent } from "../channel/InboundMessage.ts"
-import { maskPhone } from "../channel/PhoneNumber.ts"
+import { phoneOf, type InboundMessage, type MessageContent } from "../channel/InboundMessage.ts"
+import { maskAddress } from "../channel/UserAddress.ts"
 import type { Reply } from "../channel/Reply.ts"
 import { MessageStore, type NewMessage, type StoredMessage } from "../conversation/StoredMessage.ts"
 import type { Turn } from "../conversation/Turn.ts"
 import { Outbox } from "../delivery/Outbox.ts"
 import { Handoff } from "../escalation/Handoff.ts"
+import { maskPhone } from "../channel/PhoneNumber.ts"
 import { Directory } from "../identity/Directory.ts"
 import type { User } from "../identity/User.ts"
 import { resolveSession } from "../session/resolveSession.ts"
@@ -30,10 +31,26 @@ export const describeContent = (content: MessageContent): string => {
       return `[${content.kind}]${content.caption ? ` ${content.caption}` : ""}`
     case "Location":
       return `[location ${content.latitude},${content.longitude}]`
+    case "Reaction":
+      return content.emoji === undefined ? "[reaction removed]" : `[reaction ${content.emoji}]`
+    case "Deleted":
+      return "[deleted a message]"
+    case "Edited":
+      return content.content === undefined ? "[edited]" : `[edited] ${describeContent(content.content)}`
+    case "SystemNotice":
+      return `[${content.kind}]${content.body ? ` ${content.body}` : ""}`
+    case "Contacts":
+      return `[contacts] ${content.contacts.map((c) => c.name).join(", ")}`
+    case "Order":
+      return `[order] ${content.items.length} item(s)${content.text ? ` ${content.text}` : ""}`
     case "Unsupported":
       return `[${content.type}]`
   }
 }
+
+/** Kinds the text column only summarises: the whole content is kept in the message's metadata. */
+const summarised = (content: MessageContent) =>
+  content._tag !== "Text" && content._tag !== "ButtonReply" && content._tag !== "ListReply"
 
 const describeReply = (reply: Reply): string => reply.body
 
@@ -50,7 +67,8 @@ export const keyOf = (inbound: InboundMessage): string => `${inbound.provider}:$
 export const identify = (inbound: InboundMessage) =>
   stage("identify", Effect.gen(function*() {
     const directory = yield* Directory
-    return yield* directory.identify(inbound)
+    // Phone when the provider gives it, the business-scoped user id always: either finds a known user.
+    return yield* directory.identify({ phone: phoneOf(inbound), userId: inbound.userId })
   }))
 
 export const loadContext = (session: Session) =>
@@ -81,6 +99,8 @@ export const buildTurn = (
     metadata: {
       // The assistant's state first: the engine's own keys are not its to overwrite.
       ...response.state,
+      ...(summarised(content) ? { received: content } : {}),
+      ...(inbound.group === undefined ? {} : { group: inbound.group }),
       ...(content._tag === "ButtonReply" || content._tag === "ListReply" ? { interactive: { id: content.id, title: content.title } } : {})
     },
     createdAt: at
@@ -97,7 +117,10 @@ export const buildTurn = (
   return {
     sessionId: session.id,
     messages: [inboundMessage, ...outbound],
-    replies: response.replies.map((r, i) => ({ replyId: replyIdOf(inbound, i), to: inbound.from, reply: r.reply, sessionId: session.id })),
+    // A known user is answered at their registered number, whichever id their message came with: Meta
+    // recommends sending to phone numbers (they then keep appearing in webhooks), and one recipient per user
+    // keeps the outbox's per-recipient order. A stranger is answered where they wrote from, BSUID or number.
+    replies: response.replies.map((r, i) => ({ replyId: replyIdOf(inbound, i), to: user.phone, reply: r.reply, sessionId: session.id })),
     escalate: response.escalate !== undefined,
     at
   }
@@ -119,7 +142,7 @@ export const processMessage = Effect.fn("processMessage")(function*(inbound: Inb
   const assistant = yield* Assistant
   const user = yield* identify(inbound)
   if (user === undefined) {
-    yield* Effect.logInfo("unknown sender").pipe(Effect.annotateLogs({ event: "pipeline.unknown_sender", from: maskPhone(inbound.from) }))
+    yield* Effect.logInfo("unknown sender").pipe(Effect.annotateLogs({ event: "pipeline.unknown_sender", from: maskAddress(inbound.from) }))
     const replies = yield* assistant.unknownSender(inbound).pipe(Effect.mapError(asPipelineError))
     return {
       messages: [],

@@ -14,6 +14,7 @@ export { inboxContract } from "./contracts/InboxContract.ts"
 export { outboxContract, type OutboxContractOptions } from "./contracts/OutboxContract.ts"
 export { handoffContract, type HandoffContractOptions } from "./contracts/HandoffContract.ts"
 export { assistantContract, type AssistantContractOptions } from "./contracts/AssistantContract.ts"
+export { directoryContract, type DirectoryContractOptions } from "./contracts/DirectoryContract.ts"
 
 // Properties.
 export {

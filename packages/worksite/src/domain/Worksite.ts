@@ -1,5 +1,5 @@
 import { Context, Effect, Schema } from "effect"
-import { PhoneNumber, StoreUnavailable, UserId } from "@parley/core"
+import { BusinessScopedUserId, PhoneNumber, StoreUnavailable, UserId } from "@parley/core"
 
 export const Locale = Schema.Literals(["fr", "en"])
 export type Locale = typeof Locale.Type
@@ -16,6 +16,8 @@ export type TaskId = typeof TaskId.Type
 export class Subcontractor extends Schema.Class<Subcontractor>("@parley/core/Subcontractor")({
   id: UserId,
   phone: PhoneNumber,
+  /** Their WhatsApp business-scoped user id, once a message carried it with their number. */
+  whatsappUserId: Schema.optionalKey(BusinessScopedUserId),
   displayName: Schema.String,
   locale: Locale
 }) {}

@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+import type { BusinessScopedUserId, PhoneNumber } from "@parley/core"
 import { Intent } from "../understanding/Intent.ts"
 import type { ProjectId, TaskId } from "../domain/Worksite.ts"
 
@@ -24,6 +25,13 @@ export type Action =
   | { readonly _tag: "Unsupported" }
   /** A tap on an option we cannot find in this session: say so and show the menu, never stay silent. */
   | { readonly _tag: "Expired" }
+  /**
+   * Nothing to answer: a reaction, a deletion, an edit that can no longer
+   * change anything, a message in a group, a notice. It is kept in the session.
+   */
+  | { readonly _tag: "Record"; readonly what: "reaction" | "deletion" | "edit" | "group" | "notice" }
+  /** WhatsApp reported a new number or user id for the user: the directory follows, nobody is answered. */
+  | { readonly _tag: "UpdateIdentity"; readonly phone?: PhoneNumber | undefined; readonly userId?: BusinessScopedUserId | undefined }
 
 /**
  * The action of an intent on its own. `more` and `back` mean something only

@@ -1,8 +1,9 @@
 import { Effect } from "effect"
 import type { Action, OptionKind } from "./Action.ts"
 import { copy, type Copy } from "../copy/Copy.ts"
-import { keyOf, type ListRow, type Reply, RequestContext, type StoreUnavailable } from "@parley/core"
+import { Directory, directoryChanges, keyOf, type ListRow, maskPhone, type Reply, RequestContext, type StoreUnavailable } from "@parley/core"
 import type { ToolOutput } from "../WorksiteState.ts"
+import { count } from "../WorksiteMetrics.ts"
 import { menuButtonIds, type Intent } from "../understanding/Intent.ts"
 import type { ToolReply, ToolResult } from "./ToolResult.ts"
 import { localeOf, Worksite, type Incident, type Project, type ProjectId, type Task } from "../domain/Worksite.ts"
@@ -119,7 +120,7 @@ const describePrompt = (t: Copy, incident: Incident, project: Project): ToolRepl
   text(t.describePhoto(project.name), { awaiting: { kind: "problem_details", id: incident.id } })
 
 /** Runs the action for the request in context. Each branch is one of the assistant's tools. */
-export const runTool = Effect.fn("runTool")(function*(action: Action): Effect.fn.Return<ToolResult, StoreUnavailable, RequestContext | Worksite> {
+export const runTool = Effect.fn("runTool")(function*(action: Action): Effect.fn.Return<ToolResult, StoreUnavailable, RequestContext | Worksite | Directory> {
   const { user, inbound } = yield* RequestContext
   const worksite = yield* Worksite
   const t = copy[localeOf(user)]
@@ -138,6 +139,26 @@ export const runTool = Effect.fn("runTool")(function*(action: Action): Effect.fn
       return single("help", menuReply(t, `${t.cannotRead}\n${t.help}`))
     case "Expired":
       return single("menu", menuReply(t, t.expired))
+    // Kept in the session by the turn; nothing is sent.
+    case "Record":
+      return { tool: "record", replies: [] }
+    case "UpdateIdentity": {
+      const after = yield* (yield* Directory).updateIdentity(user.id, { phone: action.phone, userId: action.userId })
+      const changes = [
+        ...(after !== undefined && after.phone !== user.phone ? ["phone"] : []),
+        // Another user has that number: the directory never merges two people; someone must look.
+        ...(action.phone !== undefined && after?.phone !== action.phone ? ["phone_refused"] : []),
+        ...(after !== undefined && after.whatsappUserId !== user.whatsappUserId ? ["user_id"] : [])
+      ]
+      for (const change of changes) yield* count(directoryChanges, { change })
+      yield* Effect.logInfo("directory updated").pipe(Effect.annotateLogs({
+        event: "directory.identity_changed",
+        userId: user.id,
+        changes: changes.join(","),
+        ...(action.phone === undefined ? {} : { newPhone: maskPhone(action.phone) })
+      }))
+      return { tool: "directory", replies: [] }
+    }
     case "ListProjects": {
       const projects = yield* worksite.projectsOf(user.id)
       if (projects.length === 0) return single("list_projects_tool", menuReply(t, t.noProjects))

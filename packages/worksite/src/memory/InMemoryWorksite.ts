@@ -1,7 +1,8 @@
 import { Context, Effect, Layer } from "effect"
 import { demoAssignments, demoProjects, demoSubcontractors, demoTasks } from "../domain/DemoData.ts"
 import { Directory, type UserId } from "@parley/core"
-import { Incident, Task, Worksite, type Project, type Subcontractor } from "../domain/Worksite.ts"
+import { makeInMemoryDirectory } from "@parley/core/memory"
+import { Incident, Subcontractor, Task, Worksite, type Project } from "../domain/Worksite.ts"
 
 export interface WorksiteData {
   readonly subcontractors: ReadonlyArray<Subcontractor>
@@ -21,6 +22,11 @@ export const demoData: WorksiteData = {
 export const makeInMemoryWorksite = (data: WorksiteData = demoData) =>
   Effect.sync(() => {
     const tasks = new Map(data.tasks.map((t) => [t.id, t]))
+    // Identity changes (a new number, a WhatsApp user id) replace a user's entry, as a Subcontractor still.
+    const directory = makeInMemoryDirectory(data.subcontractors, (s, { phone, whatsappUserId }) => {
+      const { whatsappUserId: _, ...rest } = s
+      return new Subcontractor({ ...rest, phone, ...(whatsappUserId === undefined ? {} : { whatsappUserId }) })
+    })
     // By id, in the order they were reported; the report key (the inbound message) names the one it created.
     const incidents = new Map<string, Incident>()
     const incidentsByKey = new Map<string, string>()
@@ -40,9 +46,7 @@ export const makeInMemoryWorksite = (data: WorksiteData = demoData) =>
     }
     const byName = (a: Project, b: Project) => a.name.localeCompare(b.name)
 
-    return Context.make(Directory, Directory.of(Directory.fromPhoneLookup((phone) =>
-      Effect.sync(() => data.subcontractors.find((s) => s.phone === phone))
-    ))).pipe(
+    return Context.make(Directory, Directory.of(directory)).pipe(
       Context.add(Worksite, Worksite.of({
         projectsOf: (userId) => Effect.sync(() => data.projects.filter((p) => assigned(userId, p.id)).sort(byName)),
         tasksOf: (userId, projectId) =>

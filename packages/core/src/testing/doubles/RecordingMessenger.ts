@@ -1,10 +1,10 @@
 import { Context, Effect, Layer } from "effect"
 import { Messenger, SendFailed, type Sent } from "../../channel/Messenger.ts"
-import type { PhoneNumber } from "../../channel/PhoneNumber.ts"
+import type { UserAddress } from "../../channel/UserAddress.ts"
 import type { Reply } from "../../channel/Reply.ts"
 
 export interface SentReply {
-  readonly to: PhoneNumber
+  readonly to: UserAddress
   readonly reply: Reply
   readonly replyId: string
   /** The id the "provider" gave the sent message: a tap answering it carries it as `replyTo`. */
