@@ -10,8 +10,9 @@
 // (goal: each under 100 ms).
 //
 // Environment: DATABASE_URL (else an embedded Postgres), BENCH_MESSAGES
-// (messages timed per measurement, default 2000: enough to amortise the first write of each page after the checkpoint), BENCH_SCALE (1 = the sizes
-// above; 0.1 for a quick run).
+// (messages timed per measurement, default 2000: enough to amortise the first
+// write of each page after the checkpoint), BENCH_SCALE (1 = the sizes above;
+// 0.1 for a quick run).
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Redacted } from "effect"
 import { loadavg } from "node:os"
