@@ -142,7 +142,8 @@ export const engineLoad = (context: LoadContext, options: EngineOptions) =>
     yield* Effect.gen(function*() {
       while ((yield* open)[0]!.n > 0) yield* Effect.sleep(Duration.millis(100))
     }).pipe(Effect.timeoutOption(options.drainTimeout), Effect.retry(Schedule.recurs(3)), Effect.ignore)
-    yield* Effect.forEach(workers, Fiber.interrupt, { discard: true })
+    // Bounded, like everything the hammer does: a worker stuck on the database does not hang the run.
+    yield* Effect.forEach(workers, (fiber) => Fiber.interrupt(fiber).pipe(Effect.timeoutOption(Duration.seconds(10))), { discard: true })
 
     const unprocessed = yield* sql<{ provider_message_id: string; state: string; last_error: string | null }>`
       SELECT provider_message_id, state, last_error FROM inbox

@@ -99,11 +99,13 @@ export const runHammer = (options: HammerOptions) =>
       if (options.mode === "sql") yield* sqlLoad(context).pipe(Effect.provide(loadPool))
       if (options.mode === "adapter") yield* adapterLoad(context).pipe(Effect.provide(loadPool))
       if (options.mode === "engine") {
+        const workersPerPool = Math.max(1, Math.ceil(options.callers / options.pools))
         engine = yield* engineLoad(context, {
           url: options.url,
           pools: options.pools,
-          workersPerPool: Math.max(1, Math.ceil(options.callers / options.pools)),
-          connectionsPerPool: Math.max(2, Math.ceil(options.connections / options.pools)),
+          workersPerPool,
+          // Each pool's LISTEN (inbox and outbox) holds two connections for good; below that, workers wait forever.
+          connectionsPerPool: Math.max(workersPerPool + 3, Math.ceil(options.connections / options.pools)),
           drainTimeout: Duration.seconds(60)
         })
       }
