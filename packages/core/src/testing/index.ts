@@ -9,3 +9,6 @@ export * from "./LogRecorder.ts"
 export * from "./HandoffContract.ts"
 export * from "./chat.ts"
 export * from "./killedAfterThePipeline.ts"
+export * from "./PropertyRuns.ts"
+export * from "./InboxSchedule.ts"
+
