@@ -137,8 +137,10 @@ export const engineLoad = (context: LoadContext, options: EngineOptions) =>
 
     // The drain: every entry of the run done (or the timeout), then the workers stop.
     const sql = yield* PgClient.PgClient
+    // By sender and state: the pending index answers it, however large the inbox.
     const open = sql<{ n: number }>`
-      SELECT count(*)::int AS n FROM inbox WHERE provider_message_id LIKE ${runPrefix + "%"} AND state = 'pending'`
+      SELECT count(*)::int AS n FROM inbox
+      WHERE state = 'pending' AND sender IN (SELECT phone FROM subcontractors WHERE display_name = ${context.reserved.marker})`
     yield* Effect.gen(function*() {
       while ((yield* open)[0]!.n > 0) yield* Effect.sleep(Duration.millis(100))
     }).pipe(Effect.timeoutOption(options.drainTimeout), Effect.retry(Schedule.recurs(3)), Effect.ignore)

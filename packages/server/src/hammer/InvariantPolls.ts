@@ -26,7 +26,8 @@ const firstRows = 5
  * - never two messages of one user in flight: in flight means the inbox row
  *   is leased — `state = 'pending' AND lease_until > now()` — whatever claim
  *   query produced the lease;
- * - a message is processed once: one inbound `messages` row per provider id.
+ * - a message is processed once: one inbound `messages` row per provider id
+ *   (for `All`, among the messages of sessions active since `since`).
  */
 export const invariantPolls = (scope: PollScope) =>
   Effect.gen(function*() {
@@ -71,8 +72,11 @@ export const invariantPolls = (scope: PollScope) =>
       sql<{ provider_message_id: string; stored: number; sessions: string }>`
         SELECT m.provider_message_id, count(*)::int AS stored, string_agg(DISTINCT m.session_id::text, ', ') AS sessions
         FROM messages m
-        WHERE m.direction = 'inbound' AND m.provider_message_id IS NOT NULL
-          AND m.created_at >= ${since} AND ${ofScope("m.subcontractor_id", "id")}
+        WHERE m.direction = 'inbound' AND m.provider_message_id IS NOT NULL AND m.created_at >= ${since}
+          -- Through the sessions, so both lookups use an index (messages has none on user or time).
+          AND m.session_id IN (
+            SELECT cs.id FROM conversation_sessions cs
+            WHERE cs.last_message_at >= ${since} AND ${ofScope("cs.subcontractor_id", "id")})
         GROUP BY m.provider_message_id HAVING count(*) > 1
         ORDER BY 1`,
       (rows): ReadonlyArray<Violation> => rows.length === 0 ? [] : [{

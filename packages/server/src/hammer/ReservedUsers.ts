@@ -51,9 +51,10 @@ export const removeReservedUsers = (marker: string) =>
     const phones = sql`SELECT phone FROM subcontractors WHERE display_name = ${marker} AND phone LIKE ${reservedPrefix + "%"}`
     const sessions = sql`SELECT id FROM conversation_sessions WHERE subcontractor_id IN (${ids})`
     yield* sql`DELETE FROM incidents WHERE subcontractor_id IN (${ids})`
-    yield* sql`DELETE FROM handoffs WHERE subcontractor_id IN (${ids})`
+    yield* sql`DELETE FROM handoffs WHERE session_id IN (${sessions})`
     yield* sql`DELETE FROM outbox WHERE recipient IN (${phones}) OR session_id IN (${sessions})`
-    yield* sql`DELETE FROM messages WHERE subcontractor_id IN (${ids})`
+    // By session: messages are indexed by session, not by user.
+    yield* sql`DELETE FROM messages WHERE session_id IN (${sessions})`
     yield* sql`DELETE FROM conversation_sessions WHERE subcontractor_id IN (${ids})`
     yield* sql`DELETE FROM inbox WHERE sender IN (${phones})`
     const removed = yield* sql`DELETE FROM subcontractors WHERE id IN (${ids}) RETURNING id`
