@@ -67,7 +67,7 @@ const check = (ok: boolean, label: string) => Console.log(`${ok ? "✓" : "✗"}
 
 /** The seed's deployment checks. Exits non-zero when one fails. With --watch, the read-only invariant polls instead. */
 const doctor = Command.make("doctor", {
-  watch: Flag.Boolean("watch").pipe(Flag.withDescription("Poll the invariants read-only every --interval; exit non-zero on the first violation (for watching a deploy)")),
+  watch: Flag.Boolean("watch").pipe(Flag.withDefault(false), Flag.withDescription("Poll the invariants read-only every --interval; exit non-zero on the first violation (for watching a deploy)")),
   interval: Flag.String("interval").pipe(Flag.withDefault("1s"), Flag.withDescription("--watch: time between rounds")),
   for: Flag.String("for").pipe(Flag.optional, Flag.withDescription("--watch: stop (exit 0) after this long; default: until interrupted"))
 }, ({ watch, interval, for: span }) =>

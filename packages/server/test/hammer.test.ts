@@ -152,8 +152,8 @@ describe("parley doctor --watch", () => {
       const code = await exited
       const [karim] = await query<{ id: string }>(db, "SELECT id::text FROM subcontractors WHERE phone = '+33612345678'")
       assert.strictEqual(code, 1, stdout + stderr)
-      assert.match(stdout, /^✗ unique index missing: 1; first rows:$/m)
-      assert.match(stdout, /^✗ two active sessions for one user: 1; first rows:$/m)
+      assert.match(stdout, /^✗ unique index missing: 1; first rows:$/m, stdout + stderr)
+      assert.match(stdout, /^✗ two active sessions for one user: 1; first rows:$/m, stdout + stderr)
       assert.include(stdout, `user ${karim!.id}: 2 active sessions: `)
       assert.match(stderr, /^parley: doctor --watch: unique index missing/m)
     } finally {

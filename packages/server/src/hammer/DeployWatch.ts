@@ -1,6 +1,6 @@
 import { PgClient } from "@effect/sql-pg"
 import { sessionHealth } from "@parley/adapters-pg"
-import { Console, Duration, Effect, Schema } from "effect"
+import { Console, Duration, Effect, Schedule, Schema } from "effect"
 import { invariantPolls, type Violation } from "./InvariantPolls.ts"
 import { requireParleySchema } from "./SchemaCheck.ts"
 
@@ -46,7 +46,11 @@ export const watchDeployment = (options: WatchOptions) =>
     }))
     let rounds = 0
     while (options.for === undefined || Date.now() - started < Duration.toMillis(options.for)) {
-      const found = yield* round
+      // A deploy's DDL can fail one round (a plan naming an index just dropped): retry it, then give up.
+      const found = yield* round.pipe(
+        Effect.tapError((e) => Console.log(`… round ${rounds + 1} failed (${e.message}); retrying`)),
+        Effect.retry({ schedule: Schedule.spaced(options.interval), times: 3 })
+      )
       rounds++
       if (found.length > 0) {
         for (const v of found) {
