@@ -1,4 +1,5 @@
 import { PgClient } from "@effect/sql-pg"
+import { loadMigrations } from "@parley/adapters-pg"
 import { createScratchDatabase } from "@parley/adapters-pg/testing"
 import { Effect, Redacted } from "effect"
 import { execFile, spawn } from "node:child_process"
@@ -45,6 +46,7 @@ const leftovers = async (db: Db) =>
   (await query<{ n: number }>(db, `
     SELECT ((SELECT count(*) FROM subcontractors WHERE phone LIKE '+999%')
           + (SELECT count(*) FROM inbox WHERE sender LIKE '+999%')
+         + (SELECT count(*) FROM inbox_queues WHERE sender LIKE '+999%')
           + (SELECT count(*) FROM messages m JOIN subcontractors s ON s.id = m.subcontractor_id WHERE s.phone LIKE '+999%'))::int AS n`))[0]!.n
 
 let healthy: Db
@@ -118,7 +120,8 @@ describe("parley hammer, run as a process", () => {
     assert.strictEqual((await parley(empty, ["migrate", "up", "4"])).code, 0)
     const behind = await parley(empty, ["hammer", "--count", "10"])
     assert.strictEqual(behind.code, 1)
-    assert.match(behind.stderr, /^parley: the database's migrations are behind this version of parley \(pending: 5, 6\)/m)
+    const pending = loadMigrations().map((m) => m.version).filter((v) => v > 4).join(", ")
+    assert.include(behind.stderr, `parley: the database's migrations are behind this version of parley (pending: ${pending})`)
     assert.deepStrictEqual(await query(empty, "SELECT count(*)::int AS n FROM subcontractors"), [{ n: 0 }])
   })
 })

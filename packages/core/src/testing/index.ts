@@ -11,4 +11,4 @@ export * from "./chat.ts"
 export * from "./killedAfterThePipeline.ts"
 export * from "./PropertyRuns.ts"
 export * from "./InboxSchedule.ts"
-
+export * from "./DirectoryContract.ts"

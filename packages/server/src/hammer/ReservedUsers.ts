@@ -57,6 +57,7 @@ export const removeReservedUsers = (marker: string) =>
     yield* sql`DELETE FROM messages WHERE session_id IN (${sessions})`
     yield* sql`DELETE FROM conversation_sessions WHERE subcontractor_id IN (${ids})`
     yield* sql`DELETE FROM inbox WHERE sender IN (${phones})`
+    yield* sql`DELETE FROM inbox_queues WHERE sender IN (${phones})`
     const removed = yield* sql`DELETE FROM subcontractors WHERE id IN (${ids}) RETURNING id`
     return removed.length
   })))
