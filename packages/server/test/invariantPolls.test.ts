@@ -16,13 +16,14 @@ describe("the invariant polls see each violation they are named after", () => {
         const hammer = yield* invariantPolls({ _tag: "Marked", marker: "parley-hammer none" })
         assert.deepStrictEqual(yield* all.all, [], "a healthy database")
 
-        const entry = (id: string, leaseSeconds: number) => sql`
-          INSERT INTO inbox (provider, provider_message_id, sender, payload, available_at, accepted_at, lease_token, lease_until)
-          VALUES ('meta', ${id}, ${karim}, '{}'::jsonb, now(), now(), gen_random_uuid(), now() + make_interval(secs => ${leaseSeconds}))`
-        yield* entry("wamid.a", 60)
-        yield* entry("wamid.b", -1) // an expired lease is not in flight
+        // Rows as a claim leaves them, whatever the claim query: leased until `lease_until`.
+        const entry = (id: string, seq: number, leaseSeconds: number) => sql`
+          INSERT INTO inbox (provider, provider_message_id, sender, sender_seq, payload, available_at, accepted_at, lease_token, lease_until)
+          VALUES ('meta', ${id}, ${karim}, ${seq}, '{}'::jsonb, now(), now(), gen_random_uuid(), now() + make_interval(secs => ${leaseSeconds}))`
+        yield* entry("wamid.a", 1, 60)
+        yield* entry("wamid.b", 2, -1) // an expired lease is not in flight
         assert.deepStrictEqual(yield* all.messagesInFlight, [])
-        yield* entry("wamid.c", 60)
+        yield* entry("wamid.c", 3, 60)
         const inFlight = yield* all.messagesInFlight
         assert.strictEqual(inFlight.length, 1)
         assert.strictEqual(inFlight[0]!.invariant, "two messages of one user in flight")
