@@ -1,7 +1,8 @@
-import { isPhoneNumber, Messenger, type Reply, SendFailed, type SendFailureReason, type Sent, type UserAddress } from "@parley/core"
-import { Config, Effect, Layer, Redacted, Result, Schema } from "effect"
+import { isPhoneNumber, Messenger, SendFailed, type Reply, type SendFailureReason, type Sent, type UserAddress } from "@parley/core"
+import { Config, type Duration, Effect, Layer, Redacted, Result, Schema } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
 import { toWaId } from "./normalizePhone.ts"
+import { withRequestTimeout } from "./ProviderTimeout.ts"
 import { cloudApiLimits, fitReply } from "./ReplyLimits.ts"
 
 export interface CloudApiConfig {
@@ -9,6 +10,8 @@ export interface CloudApiConfig {
   readonly graphUrl: string
   readonly phoneNumberId: string
   readonly accessToken: Redacted.Redacted<string>
+  /** The longest one request to the provider may take (default 10 s); keep it below the outbox lease. */
+  readonly requestTimeout?: Duration.Duration | undefined
 }
 
 /**
@@ -113,7 +116,8 @@ export const makeCloudApiMessenger = (config: CloudApiConfig) =>
               response.status >= 200 && response.status < 300 ? Effect.succeed(body) : Effect.fail(graphFailure(response.status, body))
             )
           )
-        )
+        ),
+        withRequestTimeout(config.requestTimeout)
       )
 
     return Messenger.of({

@@ -1,6 +1,7 @@
 import { isPhoneNumber, Messenger, PhoneNumber, SendFailed, type SendFailureReason, type Sent, type UserAddress } from "@parley/core"
-import { Config, Effect, Layer, Redacted, Result, Schema } from "effect"
+import { Config, type Duration, Effect, Layer, Redacted, Result, Schema } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
+import { withRequestTimeout } from "./ProviderTimeout.ts"
 import { fitReply, twilioLimits } from "./ReplyLimits.ts"
 import { twilioBody } from "./TwilioBody.ts"
 
@@ -11,6 +12,8 @@ export interface TwilioConfig {
   readonly authToken: Redacted.Redacted<string>
   /** The WhatsApp sender, E.164. */
   readonly from: PhoneNumber
+  /** The longest one request to the provider may take (default 10 s); keep it below the outbox lease. */
+  readonly requestTimeout?: Duration.Duration | undefined
 }
 
 const TwilioError = Schema.Struct({ code: Schema.optionalKey(Schema.Finite), message: Schema.String })
@@ -65,7 +68,8 @@ export const makeTwilioMessenger = (config: TwilioConfig) =>
                 : Effect.fail(twilioFailure(response.status, json))
             )
           )
-        )
+        ),
+        withRequestTimeout(config.requestTimeout)
       )
     return Messenger.of({
       send: (to, reply) =>

@@ -2,7 +2,7 @@ import { assert, describe, layer } from "@effect/vitest"
 import { BusinessScopedUserId, Messenger, PhoneNumber, type Reply } from "@parley/core"
 import { CloudApiMessenger, TwilioMessenger } from "@parley/adapters-whatsapp"
 import { FakeGraphApiResource, FakeTwilioApiResource, graphError, twilioError } from "@parley/adapters-whatsapp/testing"
-import { Context, Effect, Layer, Redacted } from "effect"
+import { Context, Duration, Effect, Layer, Redacted } from "effect"
 
 const to = PhoneNumber.make("+33612345678")
 const token = "graph-token"
@@ -260,5 +260,41 @@ describe("Twilio messenger against the fake Twilio API over real HTTP", () => {
         const error = yield* Effect.flip((yield* Messenger).send(to, { _tag: "TextReply", body: "x" }, "r2"))
         assert.deepStrictEqual([error.reason, error.retryable], [reason, retryable])
       }))
+  })
+})
+
+/** A provider that takes the request and never answers (a hung Graph API or Twilio). */
+const silentProvider = Effect.acquireRelease(
+  Effect.promise(async () => {
+    const { createServer } = await import("node:http")
+    const server = createServer(() => {})
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    const { port } = server.address() as { port: number }
+    return { url: `http://127.0.0.1:${port}`, server }
+  }),
+  ({ server }) => Effect.promise(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }))
+)
+
+describe("a provider that never answers", () => {
+  layer(Layer.empty, { excludeTestServices: true })((it) => {
+    it.effect("the Cloud API messenger gives up after its request timeout with a retryable timeout", () =>
+      Effect.gen(function*() {
+        const silent = yield* silentProvider
+        const messenger = yield* Effect.service(Messenger).pipe(Effect.provide(CloudApiMessenger.layer({
+          graphUrl: silent.url, phoneNumberId: "1", accessToken: Redacted.make(token), requestTimeout: Duration.millis(200)
+        })))
+        const failure = yield* Effect.flip(messenger.send(to, { _tag: "TextReply", body: "hello" }, "meta:wamid.silent:0"))
+        assert.deepStrictEqual([failure.reason, failure.retryable], ["timeout", true])
+      }).pipe(Effect.scoped))
+
+    it.effect("the Twilio messenger too", () =>
+      Effect.gen(function*() {
+        const silent = yield* silentProvider
+        const messenger = yield* Effect.service(Messenger).pipe(Effect.provide(TwilioMessenger.layer({
+          apiUrl: silent.url, accountSid: "AC123", authToken: Redacted.make("t"), from: PhoneNumber.make("+14155238886"), requestTimeout: Duration.millis(200)
+        })))
+        const failure = yield* Effect.flip(messenger.send(to, { _tag: "TextReply", body: "hello" }, "twilio:SM.silent:0"))
+        assert.deepStrictEqual([failure.reason, failure.retryable], ["timeout", true])
+      }).pipe(Effect.scoped))
   })
 })

@@ -9,14 +9,23 @@
  */
 
 // Contract suites, one per port.
-export { type CheckOptions, checkSessionStore, failureReport, randomUser, sessionStoreContract, type SessionStoreContractOptions } from "./contracts/SessionStoreContract.ts"
-export { inboxContract } from "./contracts/InboxContract.ts"
-export { outboxContract, type OutboxContractOptions } from "./contracts/OutboxContract.ts"
-export { handoffContract, type HandoffContractOptions } from "./contracts/HandoffContract.ts"
+export { type CheckOptions, checkSessionStore, randomUser, sessionStoreContract, type SessionStoreContractOptions } from "./contracts/SessionStoreContract.ts"
+export { inboxContract, type InboxContractOptions } from "./contracts/InboxContract.ts"
+export {
+  outboxContract,
+  type OutboxContractOptions,
+  type OutboxSchedule,
+  outboxScheduleArbitrary,
+  type OutboxStep,
+  runOutboxSchedule
+} from "./contracts/OutboxContract.ts"
+export { handoffContract, type HandoffContractOptions, type HandoffSchedule, handoffScheduleArbitrary, runHandoffSchedule } from "./contracts/HandoffContract.ts"
 export { assistantContract, type AssistantContractOptions } from "./contracts/AssistantContract.ts"
 export { directoryContract, type DirectoryContractOptions } from "./contracts/DirectoryContract.ts"
 
 // Properties.
+export { checkProperty, failureReport, type PropertyRuns, resolveRuns } from "./properties/PropertyRuns.ts"
+export { type InboxSchedule, inboxScheduleArbitrary, type InboxStep, runInboxSchedule } from "./properties/InboxSchedule.ts"
 export {
   AssistantStall,
   checkConversations,
