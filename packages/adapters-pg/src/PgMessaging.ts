@@ -16,9 +16,10 @@ import {
   type InboxEntry,
   type OutboxEntry
 } from "@parley/core"
-import { Array as Arr, Context, Duration, Effect, Layer, Schema, Stream } from "effect"
+import { Array as Arr, Context, Duration, Effect, Layer, Option, Schema } from "effect"
 import { fromSqlError, orUnavailable } from "./mapSqlError.ts"
 import { inboxChannel, messagingSql, outboxChannel, type ClaimedInboxRow } from "./MessagingSql.ts"
+import { makePgListener, PgListener } from "./PgListener.ts"
 
 const encodeInbound = Schema.encodeSync(InboundMessage)
 const decodeInbound = Schema.decodeUnknownEffect(InboundMessage)
@@ -43,8 +44,9 @@ const toEntry = (row: Pick<ClaimedInboxRow, "id" | "payload" | "attempts" | "acc
  * - `complete` is one transaction: the lease check (`lease_token`) fences out
  *   a worker that lost its lease, then the turn's messages, the session's
  *   activity or escalation and the replies are written with the inbox row.
- * - Idle workers sleep on `LISTEN parley_inbox`; `accept` and `release`
- *   notify. A poll timeout stays as the safety net for lost notifications.
+ * - Idle workers sleep on `LISTEN parley_inbox` (see `PgListener`: it comes
+ *   back by itself, and workers poll fast while it is down); `accept` and
+ *   `release` notify. A poll timeout stays as the safety net.
  */
 export const makePgMessaging = Effect.gen(function*() {
   const sql = yield* PgClient.PgClient
@@ -52,15 +54,15 @@ export const makePgMessaging = Effect.gen(function*() {
   const inboxSignal = makeWakeSignal()
   const outboxSignal = makeWakeSignal()
 
-  // One listening connection per process fans notifications out to every idle worker.
-  const listen = (channel: string, signal: { readonly notify: Effect.Effect<void> }) =>
-    sql.listen(channel).pipe(
-      Effect.flatMap((queue) => Stream.fromQueue(queue).pipe(Stream.runForEach(() => signal.notify))),
-      Effect.catch((error) => Effect.logWarning("LISTEN lost; workers fall back to polling").pipe(Effect.annotateLogs({ channel, error: error.message }))),
-      Effect.forkScoped
-    )
-  yield* listen(inboxChannel, inboxSignal)
-  yield* listen(outboxChannel, outboxSignal)
+  // One listening connection per channel and process fans notifications out to every idle worker:
+  // the server's listener (a direct connection behind a transaction pooler), else one on this client.
+  const listener = yield* Effect.serviceOption(PgListener).pipe(
+    Effect.flatMap(Option.match({ onSome: Effect.succeed, onNone: () => makePgListener(sql) }))
+  )
+  yield* listener.hold([
+    { channel: inboxChannel, onNotify: inboxSignal.notify },
+    { channel: outboxChannel, onNotify: outboxSignal.notify }
+  ])
 
   const at = (millis: number) => new Date(millis)
 
