@@ -1,24 +1,30 @@
 #!/usr/bin/env node
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { makeMigrator, seedDemo, sessionHealth } from "@parley/adapters-pg"
-import { Cause, Console, Effect, Exit, Layer, Option, Runtime, Schema } from "effect"
+import { Cause, Console, Effect, Exit, Option, Runtime, Schema } from "effect"
 import { Argument, Command } from "effect/cli"
-import { pgClientLayer, resolveDatabase } from "./Database.ts"
-import { loggerLayer, ServerLayer } from "./Server.ts"
-import { serverConfig } from "./ServerConfig.ts"
+import { probeDatabase, resolveDatabase, sessionClientLayer, sessionUrl } from "./Database.ts"
+import { launchServer, loggerLayer } from "./Server.ts"
+import { loadServerConfig } from "./ServerConfig.ts"
+import { exitWithParent } from "./exitWithParent.ts"
 
-/** The database the command works on: DATABASE_URL, or the embedded one `start` uses. */
+/**
+ * The database the command works on: DATABASE_DIRECT_URL when given (a
+ * transaction pooler's DATABASE_URL cannot hold a migration's session), else
+ * DATABASE_URL, else the embedded one — the running server's when `start` runs.
+ */
 const withDatabase = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
-    const config = yield* serverConfig
-    const db = yield* resolveDatabase(config)
-    return yield* effect.pipe(Effect.provide(pgClientLayer(db, 2)))
+    const config = yield* loadServerConfig
+    const db = yield* resolveDatabase(config, "command")
+    yield* probeDatabase(sessionUrl(db), Option.isSome(db.directUrl) ? "DATABASE_DIRECT_URL" : db.embedded ? "embedded Postgres" : "DATABASE_URL", "session")
+    return yield* effect.pipe(Effect.provide(sessionClientLayer(db)))
   }).pipe(Effect.scoped)
 
 const start = Command.make("start", {}, () =>
   Effect.gen(function*() {
-    const config = yield* serverConfig
-    return yield* Layer.launch(ServerLayer(config)).pipe(Effect.provide(loggerLayer(config)))
+    const config = yield* loadServerConfig
+    return yield* launchServer(config).pipe(exitWithParent, Effect.provide(loggerLayer(config)))
   })).pipe(Command.withDescription("Run the server: webhooks, workers, outbox, and the simulator in dev mode"))
 
 const up = Command.make("up", { version: Argument.Int("version").pipe(Argument.optional) }, ({ version }) =>
@@ -97,12 +103,22 @@ const parley = Command.make("parley").pipe(
 const teardown: Runtime.Teardown = (exit, onExit) =>
   Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit)
 
+/** A configuration error names its variable on one line: `invalid WORKER_COUNT: Expected a value greater than 0`. */
+const oneLine = (error: unknown): string => {
+  const message = error instanceof Error || (typeof error === "object" && error !== null && "message" in error) ? String((error as { message: unknown }).message) : String(error)
+  const tag = typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : undefined
+  if (tag !== "ConfigError") return message.replace(/\s*\n\s*/g, " ")
+  const name = /at \["([^"]+)"\]/.exec(message)?.[1]
+  const reason = message.replace(/^\w+\(/, "").replace(/\)$/, "").replace(/\s*at \[[^\]]*\]/g, "").replace(/\s*\n\s*/g, " ").trim()
+  return name === undefined ? `invalid configuration: ${reason}` : `invalid ${name}: ${reason}`
+}
+
 /** A failed command prints one line naming what went wrong, not a stack trace (`--log-level debug` shows the cause). */
 const reportFailure = <A, E, R>(self: Effect.Effect<A, E, R>) =>
   Effect.tapCause(self, (cause) =>
     Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.gen(function*() {
       const error = Cause.squash(cause)
-      yield* Console.error(`parley: ${error instanceof Error ? error.message : String(error)}`)
+      yield* Console.error(`parley: ${oneLine(error)}`)
       yield* Effect.logDebug("failure").pipe(Effect.annotateLogs({ cause: Cause.pretty(cause) }))
     }))
 
