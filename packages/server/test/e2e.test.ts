@@ -1,13 +1,13 @@
 import { PgClient } from "@effect/sql-pg"
 import { seedDemo } from "@parley/adapters-pg"
 import { createScratchDatabase } from "@parley/adapters-pg/testing"
-import { metaWebhookPayload, startFakeGraphApi, type FakeGraphApi, type SentToGraph } from "@parley/adapters-whatsapp/testing"
-import { demoSubcontractors, PhoneNumber } from "@parley/core"
+import { metaWebhookPayload, startFakeGraphApi, type FakeGraphApi } from "@parley/adapters-whatsapp/testing"
+import { demoSubcontractors } from "@parley/core"
 import { Effect, Redacted } from "effect"
-import { createHmac } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
-import { eventually, startServer, type RunningServer } from "./support/ServerProcess.ts"
+import { metaChat, seedManualTest, text } from "./support/MetaChat.ts"
+import { startServer, type RunningServer } from "./support/ServerProcess.ts"
 
 const appSecret = "e2e-app-secret"
 const adminToken = "e2e-admin-token"
@@ -23,24 +23,8 @@ const query = <A extends object>(text: string, params: ReadonlyArray<unknown> = 
     return (yield* sql.unsafe<A>(text, params)) as ReadonlyArray<A>
   }).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(db.url), maxConnections: 1 }))))
 
-/** A signed Cloud API webhook, the HMAC computed here with node:crypto. */
-const post = (body: string | Uint8Array, headers: Record<string, string> = {}, method = "POST") =>
-  fetch(`${server.url}/webhooks/whatsapp`, { method, headers: { "content-type": "application/json", ...headers }, body })
-const sign = (body: string) => `sha256=${createHmac("sha256", appSecret).update(body).digest("hex")}`
-let n = 0
-const deliver = (from: PhoneNumber, message: Record<string, unknown>, id = `wamid.e2e.${++n}`) => {
-  const body = JSON.stringify(metaWebhookPayload({ from, id, message }))
-  return post(body, { "x-hub-signature-256": sign(body) })
-}
-const text = (body: string) => ({ type: "text", text: { body } })
-/** A tap on a button or row of the message `on` (its wamid comes back as `context.id`, as Meta sends it). */
-const tap = (id: string, title: string, kind: "button_reply" | "list_reply", on: SentToGraph) => ({
-  type: "interactive",
-  interactive: { type: kind, [kind]: { id, title } },
-  context: { from: "15550001234", id: on.wamid }
-})
-const sentTo = (phone: string) => graph.sent().filter((m) => m.payload["to"] === phone.slice(1))
-const waitForReplies = (phone: string, count: number) => eventually(() => (sentTo(phone).length >= count ? sentTo(phone) : undefined), `${count} replies to ${phone}`)
+const chat = metaChat(() => server, () => graph, appSecret)
+const { post, sign, deliver, sentTo, waitForReplies } = chat
 
 beforeAll(async () => {
   graph = await startFakeGraphApi()
@@ -66,22 +50,7 @@ afterAll(async () => {
 
 describe("the server end to end: signed webhooks in, replies out through the (fake) Graph API", () => {
   it("the seed's manual test: Bonjour → View Sites → Champigny → tasks, all in one active session", async () => {
-    assert.strictEqual((await deliver(karim.phone, text("Bonjour"))).status, 200)
-    const [menu] = await waitForReplies(karim.phone, 1)
-    const menuButtons = (menu!.payload["interactive"] as { action: { buttons: Array<{ reply: { id: string; title: string } }> } }).action.buttons
-    assert.deepStrictEqual(menuButtons.map((b) => b.reply.title), ["Voir mes chantiers", "Signaler un problème", "Parler à quelqu'un"])
-
-    await deliver(karim.phone, tap(menuButtons[0]!.reply.id, menuButtons[0]!.reply.title, "button_reply", menu!))
-    const list = (await waitForReplies(karim.phone, 2))[1]!
-    const rows = (list.payload["interactive"] as { action: { sections: Array<{ rows: Array<{ id: string; title: string }> }> } }).action.sections.flatMap((s) => s.rows)
-    const champigny = rows.find((r) => r.title === "Champigny")!
-    assert.isDefined(champigny)
-
-    await deliver(karim.phone, tap(champigny.id, champigny.title, "list_reply", list))
-    const tasks = (await waitForReplies(karim.phone, 3))[2]!
-    const taskRows = (tasks.payload["interactive"] as { body: { text: string }; action: { sections: Array<{ rows: Array<{ title: string }> }> } })
-    assert.match(taskRows.body.text, /Champigny/)
-    assert.deepStrictEqual(taskRows.action.sections[0]!.rows.map((r) => r.title), ["Pose des cloisons R+1", "Réseau électrique lot B", "Ragréage hall d'entrée"])
+    await seedManualTest(chat, karim.phone)
 
     const sessions = await query<{ session_id: string; status: string; n: number }>(
       `SELECT m.session_id::text AS session_id, s.status, count(*)::int AS n FROM messages m
