@@ -79,6 +79,8 @@ export const makePgMessaging = Effect.gen(function*() {
         }))
         if (!Arr.isReadonlyArrayNonEmpty(rows)) return { accepted: 0, duplicates: 0 }
         const inserted = yield* statements.acceptInbox(rows)
+        // This process's own idle worker is woken at once, NOTIFY or not (none arrives while LISTEN is down or unavailable).
+        if (inserted.length > 0) yield* inboxSignal.notify
         return { accepted: inserted.length, duplicates: messages.length - inserted.length }
       }).pipe(orUnavailable("inbox.accept")),
 
@@ -134,6 +136,8 @@ export const makePgMessaging = Effect.gen(function*() {
         if (Arr.isReadonlyArrayNonEmpty(replies)) yield* statements.insertReplies(replies)
       }).pipe(
         sql.withTransaction,
+        // Committed replies wake this process's sender directly, as `accept` wakes its workers.
+        Effect.tap(() => (turn.replies.length > 0 ? outboxSignal.notify : Effect.void)),
         Effect.catchTag("SqlError", fromSqlError("inbox.complete"))
       ),
 

@@ -1,19 +1,9 @@
 import { PgClient } from "@effect/sql-pg"
 import { assert, describe, layer } from "@effect/vitest"
-import { Inbox, InboundMessage, PhoneNumber } from "@parley/core"
-import { listenConnected, PgMessaging } from "@parley/adapters-pg"
+import { Inbox } from "@parley/core"
+import { inboxChannel, listenConnected, PgMessaging } from "@parley/adapters-pg"
 import { TestDatabase } from "@parley/adapters-pg/testing"
 import { Duration, Effect, Layer, Metric, Option, Schedule } from "effect"
-
-let counter = 0
-const message = () =>
-  new InboundMessage({
-    provider: "meta",
-    providerMessageId: `wamid.listen.${Date.now()}.${++counter}`,
-    from: PhoneNumber.make("+33612000111"),
-    sentAt: 0,
-    content: { _tag: "Text", body: "hello" }
-  })
 
 /** The backends holding `LISTEN parley_inbox` in this database (the listener's connection). */
 const listeners = Effect.gen(function*() {
@@ -33,14 +23,16 @@ const eventually = <A>(check: Effect.Effect<A | undefined, unknown, PgClient.PgC
   )
 
 /**
- * A wake-up through LISTEN: the worker's poll timeout is a whole minute, so
- * returning within 15 s means a notification (or the fallback poll) woke it.
+ * A wake-up through LISTEN: a NOTIFY from another connection (as another
+ * instance's accept sends it) while the worker's poll timeout is a whole
+ * minute, so returning within 15 s means the notification woke it.
  */
-const wokenByAccept = Effect.gen(function*() {
+const wokenByNotify = Effect.gen(function*() {
   const inbox = yield* Inbox
+  const sql = yield* PgClient.PgClient
   // A wake-up kept from earlier would answer at once: take it first.
   yield* inbox.awaitWork(Duration.millis(1))
-  yield* inbox.accept([message()], Date.now())
+  yield* sql`SELECT pg_notify(${inboxChannel}, '')`
   return Option.isSome(yield* inbox.awaitWork(Duration.minutes(1)).pipe(Effect.as(true), Effect.timeoutOption(Duration.seconds(15))))
 })
 
@@ -50,7 +42,7 @@ describe("LISTEN comes back after its backend is killed", () => {
       Effect.gen(function*() {
         const sql = yield* PgClient.PgClient
         const first = yield* eventually(Effect.map(listeners, (pids) => (pids.length > 0 ? pids : undefined)), 20)
-        assert.isTrue(yield* wokenByAccept, "LISTEN wakes a waiting worker")
+        assert.isTrue(yield* wokenByNotify, "LISTEN wakes a waiting worker")
 
         const killed = yield* sql<{ ok: boolean }>`SELECT pg_terminate_backend(pid) AS ok FROM unnest(${first}::int[]) AS pid`
         assert.isTrue(killed.every((r) => r.ok))
@@ -58,7 +50,7 @@ describe("LISTEN comes back after its backend is killed", () => {
         const again = yield* eventually(Effect.map(listeners, (pids) => (pids.length > 0 && pids.every((p) => !first.includes(p)) ? pids : undefined)), 30)
         assert.isAbove(again.length, 0, "LISTEN re-established on a new backend")
         yield* eventually(Effect.map(Metric.value(listenConnected), (s) => (s.value === 1 ? true : undefined)), 10)
-        assert.isTrue(yield* wokenByAccept, "and it wakes workers again")
+        assert.isTrue(yield* wokenByNotify, "and it wakes workers again")
       }))
   })
 })
