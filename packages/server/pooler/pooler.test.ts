@@ -160,3 +160,48 @@ describe.each(["transaction", "session"] as const)("through PgBouncer in %s mode
     assert.notMatch(bouncer.log(), /got packet 'A' from server when not linked/)
   })
 })
+
+describe("through PgBouncer in transaction mode without DATABASE_DIRECT_URL", () => {
+  let bouncer: RunningPgBouncer
+  let graph: FakeGraphApi
+  let server: RunningServer
+  let db: Awaited<ReturnType<typeof createScratchDatabase>>
+  const chat = metaChat(() => server, () => graph, appSecret, "pooler.polling")
+
+  beforeAll(async () => {
+    bouncer = await startPgBouncer(serverUrl(), "transaction")
+    graph = await startFakeGraphApi()
+    db = await createScratchDatabase()
+    server = await startServer({
+      DATABASE_URL: bouncer.urlFor(db.name),
+      DATABASE_POOL_MODE: "transaction",
+      WAKE_POLL_INTERVAL_MS: "100",
+      META_APP_SECRET: appSecret,
+      META_VERIFY_TOKEN: "pooler-verify",
+      META_ACCESS_TOKEN: "pooler-access",
+      META_PHONE_NUMBER_ID: "106540352242922",
+      META_GRAPH_URL: graph.graphUrl
+    })
+    await onDatabase(db.url, seedDemo())
+  }, 120_000)
+
+  afterAll(async () => {
+    await server?.stop()
+    await graph?.close()
+    await db?.drop()
+    await bouncer?.stop()
+  }, 60_000)
+
+  it("warns once at start, /readyz says wake-ups are degraded (still ready), and conversations work on the fast poll", async () => {
+    const warnings = troubles(server.output())
+    assert.strictEqual(warnings.length, 1, warnings.join("\n"))
+    assert.include(warnings[0]!, "DATABASE_POOL_MODE=transaction without DATABASE_DIRECT_URL: no LISTEN")
+    assert.include(warnings[0]!, "every 100 ms")
+    const ready = await (await fetch(`${server.url}/readyz`)).json() as { ready: boolean; checks: { listening: boolean }; details: { wakeups: string } }
+    assert.isTrue(ready.ready)
+    assert.isFalse(ready.checks.listening)
+    assert.match(ready.details.wakeups, /^degraded: no LISTEN: DATABASE_POOL_MODE=transaction without DATABASE_DIRECT_URL; workers poll every 100 ms$/)
+    await seedManualTest(chat, karim.phone)
+    assert.lengthOf(troubles(server.output()), 1, "nothing else went wrong")
+  })
+})

@@ -71,6 +71,17 @@ describe("bad settings: one line naming the setting, and a non-zero exit", () =>
     assert.match(missing.stderr, /^parley: cannot reach the database at 127\.0\.0\.1:\d+ \(DATABASE_URL\): .*"no_such_database" does not exist/m)
   })
 
+  it("migrate and doctor use DATABASE_DIRECT_URL when given (here DATABASE_URL would not even answer)", async () => {
+    const env = { DATABASE_URL: "postgres://postgres@127.0.0.1:1/pooled", DATABASE_DIRECT_URL: db.url, DATABASE_POOL_MODE: "transaction" }
+    const up = await parley(["migrate", "up"], env)
+    assert.strictEqual(up.code, 0, up.stderr)
+    assert.match(up.stdout, /applied 1, 2, 3, 4, 5, 6|up to date/)
+    const status = await parley(["migrate", "status"], env)
+    assert.match(status.stdout, /^0006 incident_photos\s+applied /m)
+    const doctor = await parley(["doctor"], env)
+    assert.strictEqual(doctor.code, 0, doctor.stderr)
+  })
+
   it("a port in use: one clear line, a non-zero exit, and never \"listening\" first", async () => {
     const blocker: Server = createServer()
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve))
