@@ -33,52 +33,58 @@ const parley = (args: ReadonlyArray<string>, env: Record<string, string>) =>
 const troubles = (output: string) =>
   output.split("\n").filter((line) => /"level":"(WARN|ERROR|FATAL)"|prepared statement|25P02|current transaction is aborted/.test(line))
 
-describe.each(["transaction", "session"] as const)("through PgBouncer in %s mode", (mode) => {
-  let bouncer: RunningPgBouncer
-  let graph: FakeGraphApi
-  let server: RunningServer
-  let db: Awaited<ReturnType<typeof createScratchDatabase>>
-  let pooled: string
-  const chat = metaChat(() => server, () => graph, appSecret, `pooler.${mode}`)
-
+/**
+ * PgBouncer in `mode` in front of the run's Postgres, a fake Graph API, a scratch database seeded
+ * with the demo, and `parley start` on the pooled URL with `env(directUrl)` — started before the
+ * describe's tests and stopped after.
+ */
+const throughBouncer = (mode: "session" | "transaction", env: (directUrl: string) => Record<string, string>) => {
+  const route = {} as { bouncer: RunningPgBouncer; graph: FakeGraphApi; server: RunningServer; db: Awaited<ReturnType<typeof createScratchDatabase>>; pooled: string }
   beforeAll(async () => {
-    bouncer = await startPgBouncer(serverUrl(), mode)
-    graph = await startFakeGraphApi()
-    db = await createScratchDatabase()
-    pooled = bouncer.urlFor(db.name)
-    server = await startServer({
-      DATABASE_URL: pooled,
+    route.bouncer = await startPgBouncer(serverUrl(), mode)
+    route.graph = await startFakeGraphApi()
+    route.db = await createScratchDatabase()
+    route.pooled = route.bouncer.urlFor(route.db.name)
+    route.server = await startServer({
+      DATABASE_URL: route.pooled,
       DATABASE_POOL_MODE: mode,
-      // Transaction mode: LISTEN and migrations on the direct URL. Session mode holds LISTEN through the pooler itself.
-      ...(mode === "transaction" ? { DATABASE_DIRECT_URL: db.url } : {}),
       META_APP_SECRET: appSecret,
       META_VERIFY_TOKEN: "pooler-verify",
       META_ACCESS_TOKEN: "pooler-access",
       META_PHONE_NUMBER_ID: "106540352242922",
-      META_GRAPH_URL: graph.graphUrl,
-      WORKER_COUNT: "4",
-      DATABASE_POOL_SIZE: "8"
+      META_GRAPH_URL: route.graph.graphUrl,
+      ...env(route.db.url)
     })
-    await onDatabase(db.url, seedDemo())
+    await onDatabase(route.db.url, seedDemo())
   }, 120_000)
-
   afterAll(async () => {
-    await server?.stop()
-    await graph?.close()
-    await db?.drop()
-    await bouncer?.stop()
+    await route.server?.stop()
+    await route.graph?.close()
+    await route.db?.drop()
+    await route.bouncer?.stop()
   }, 60_000)
+  return route
+}
+
+describe.each(["transaction", "session"] as const)("through PgBouncer in %s mode", (mode) => {
+  const route = throughBouncer(mode, (directUrl) => ({
+    // Transaction mode: LISTEN and migrations on the direct URL. Session mode holds LISTEN through the pooler itself.
+    ...(mode === "transaction" ? { DATABASE_DIRECT_URL: directUrl } : {}),
+    WORKER_COUNT: "4",
+    DATABASE_POOL_SIZE: "8"
+  }))
+  const chat = metaChat(() => route.server, () => route.graph, appSecret, `pooler.${mode}`)
 
   it("the server says which route it took, and /readyz has LISTEN up", async () => {
-    assert.include(server.output(), `"poolMode":"${mode}"`)
-    assert.match(server.output(), /"pooler":"likely \(DATABASE_URL port \d+, server port \d+\)"/)
-    const ready = await (await fetch(`${server.url}/readyz`)).json() as { ready: boolean; details: { wakeups: string } }
+    assert.include(route.server.output(), `"poolMode":"${mode}"`)
+    assert.match(route.server.output(), /"pooler":"likely \(DATABASE_URL port \d+, server port \d+\)"/)
+    const ready = await (await fetch(`${route.server.url}/readyz`)).json() as { ready: boolean; details: { wakeups: string } }
     assert.deepStrictEqual([ready.ready, ready.details.wakeups], [true, "listening"])
   })
 
   it("the seed's manual test: Bonjour → menu → View Sites → Champigny → its tasks, all in one session", async () => {
     await seedManualTest(chat, karim.phone)
-    const sessions = await query<{ status: string; n: number }>(db.url,
+    const sessions = await query<{ status: string; n: number }>(route.db.url,
       `SELECT s.status, count(*)::int AS n FROM messages m JOIN conversation_sessions s ON s.id = m.session_id
        WHERE m.subcontractor_id = $1::uuid GROUP BY m.session_id, s.status`, [karim.id])
     assert.deepStrictEqual(sessions.map((s) => [s.status, s.n]), [["active", 6]])
@@ -88,7 +94,7 @@ describe.each(["transaction", "session"] as const)("through PgBouncer in %s mode
     const responses = await Promise.all(Array.from({ length: 50 }, (_, i) => chat.deliver(lucie.phone, text(i % 2 === 0 ? "Bonjour" : "menu"))))
     assert.deepStrictEqual([...new Set(responses.map((r) => r.status))], [200])
     await chat.waitForReplies(lucie.phone, 50)
-    const rows = await query<{ status: string; direction: string; n: number }>(db.url,
+    const rows = await query<{ status: string; direction: string; n: number }>(route.db.url,
       `SELECT s.status, m.direction, count(*)::int AS n FROM messages m JOIN conversation_sessions s ON s.id = m.session_id
        WHERE m.subcontractor_id = $1::uuid GROUP BY 1, 2 ORDER BY 2`, [lucie.id])
     assert.deepStrictEqual(rows.map((r) => [r.status, r.direction, r.n]), [["active", "inbound", 50], ["active", "outbound", 50]])
@@ -106,7 +112,7 @@ describe.each(["transaction", "session"] as const)("through PgBouncer in %s mode
   })
 
   it("get_or_create_session hammered through the pooler: 4 users × 5 rounds of 100 concurrent calls, one session per user per round", async () => {
-    const users = await onDatabase(db.url, Effect.gen(function*() {
+    const users = await onDatabase(route.db.url, Effect.gen(function*() {
       const sql = yield* PgClient.PgClient
       const ids = Array.from({ length: 4 }, () => crypto.randomUUID())
       for (const id of ids) {
@@ -117,7 +123,7 @@ describe.each(["transaction", "session"] as const)("through PgBouncer in %s mode
     const policy = { idleTimeout: Duration.minutes(30) }
     // Transaction mode: 30 client connections on PgBouncer's 20 server connections, multiplexed per transaction.
     // Session mode pins a server connection per client, and the running server holds 10 of the 20.
-    await onDatabase(pooled, Effect.gen(function*() {
+    await onDatabase(route.pooled, Effect.gen(function*() {
       const store = yield* SessionStore
       const start = yield* DateTime.now
       for (let round = 0; round < 5; round++) {
@@ -139,7 +145,7 @@ describe.each(["transaction", "session"] as const)("through PgBouncer in %s mode
       const fresh = await createScratchDatabase()
       try {
         // No direct URL here: the migrator's transaction-scoped lock must hold through the pooler itself.
-        const env = { DATABASE_URL: bouncer.urlFor(fresh.name), DATABASE_POOL_MODE: mode }
+        const env = { DATABASE_URL: route.bouncer.urlFor(fresh.name), DATABASE_POOL_MODE: mode }
         const [a, b] = await Promise.all([parley(["migrate", "up"], env), parley(["migrate", "up"], env)])
         assert.deepStrictEqual([a.code, b.code], [0, 0], `${a.stderr}${b.stderr}`)
         const applied = [a.stdout, b.stdout].flatMap((out) => /applied ([\d, ]+)/.exec(out)?.[1]?.split(", ").map(Number) ?? [])
@@ -153,55 +159,28 @@ describe.each(["transaction", "session"] as const)("through PgBouncer in %s mode
   })
 
   it("zero errors: no warning in the server's log, no connection left in an aborted transaction", async () => {
-    assert.deepStrictEqual(troubles(server.output()), [])
-    const stuck = await query<{ n: number }>(db.url,
+    assert.deepStrictEqual(troubles(route.server.output()), [])
+    const stuck = await query<{ n: number }>(route.db.url,
       "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction (aborted)'")
     assert.strictEqual(stuck[0]!.n, 0)
-    assert.notMatch(bouncer.log(), /got packet 'A' from server when not linked/)
+    assert.notMatch(route.bouncer.log(), /got packet 'A' from server when not linked/)
   })
 })
 
 describe("through PgBouncer in transaction mode without DATABASE_DIRECT_URL", () => {
-  let bouncer: RunningPgBouncer
-  let graph: FakeGraphApi
-  let server: RunningServer
-  let db: Awaited<ReturnType<typeof createScratchDatabase>>
-  const chat = metaChat(() => server, () => graph, appSecret, "pooler.polling")
-
-  beforeAll(async () => {
-    bouncer = await startPgBouncer(serverUrl(), "transaction")
-    graph = await startFakeGraphApi()
-    db = await createScratchDatabase()
-    server = await startServer({
-      DATABASE_URL: bouncer.urlFor(db.name),
-      DATABASE_POOL_MODE: "transaction",
-      WAKE_POLL_INTERVAL_MS: "100",
-      META_APP_SECRET: appSecret,
-      META_VERIFY_TOKEN: "pooler-verify",
-      META_ACCESS_TOKEN: "pooler-access",
-      META_PHONE_NUMBER_ID: "106540352242922",
-      META_GRAPH_URL: graph.graphUrl
-    })
-    await onDatabase(db.url, seedDemo())
-  }, 120_000)
-
-  afterAll(async () => {
-    await server?.stop()
-    await graph?.close()
-    await db?.drop()
-    await bouncer?.stop()
-  }, 60_000)
+  const route = throughBouncer("transaction", () => ({ WAKE_POLL_INTERVAL_MS: "100" }))
+  const chat = metaChat(() => route.server, () => route.graph, appSecret, "pooler.polling")
 
   it("warns once at start, /readyz says wake-ups are degraded (still ready), and conversations work on the fast poll", async () => {
-    const warnings = troubles(server.output())
+    const warnings = troubles(route.server.output())
     assert.strictEqual(warnings.length, 1, warnings.join("\n"))
     assert.include(warnings[0]!, "DATABASE_POOL_MODE=transaction without DATABASE_DIRECT_URL: no LISTEN")
     assert.include(warnings[0]!, "every 100 ms")
-    const ready = await (await fetch(`${server.url}/readyz`)).json() as { ready: boolean; checks: { listening: boolean }; details: { wakeups: string } }
+    const ready = await (await fetch(`${route.server.url}/readyz`)).json() as { ready: boolean; checks: { listening: boolean }; details: { wakeups: string } }
     assert.isTrue(ready.ready)
     assert.isFalse(ready.checks.listening)
     assert.match(ready.details.wakeups, /^degraded: no LISTEN: DATABASE_POOL_MODE=transaction without DATABASE_DIRECT_URL; workers poll every 100 ms$/)
     await seedManualTest(chat, karim.phone)
-    assert.lengthOf(troubles(server.output()), 1, "nothing else went wrong")
+    assert.lengthOf(troubles(route.server.output()), 1, "nothing else went wrong")
   })
 })
