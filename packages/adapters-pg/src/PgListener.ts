@@ -1,5 +1,6 @@
 import { PgClient } from "@effect/sql-pg"
 import { Context, Duration, Effect, Layer, Metric, Schedule, Scope, Stream } from "effect"
+import { sqlErrorDetail } from "./mapSqlError.ts"
 
 /** What `/readyz` and the logs say about wake-ups. */
 export interface WakeupStatus {
@@ -42,12 +43,12 @@ export const makePgListener = (sql: PgClient.PgClient, options: ListenerOptions 
     let holding = 0
     const interval = options.pollInterval
     const backoff = options.backoff ?? { initial: Duration.millis(100), max: Duration.seconds(5) }
-    const publish = Metric.update(listenConnected, holding > 0 && down.size === 0 ? 1 : 0)
+    const publish = Effect.suspend(() => Metric.update(listenConnected, holding > 0 && down.size === 0 ? 1 : 0))
     const setDown = (channel: string, reason: string | undefined) =>
       Effect.suspend(() => {
         if (reason === undefined) down.delete(channel)
         else down.set(channel, reason)
-        return Metric.update(listenConnected, down.size === 0 ? 1 : 0)
+        return publish
       })
 
     const holdOne = (channel: string, onNotify: Effect.Effect<void>) =>
@@ -67,7 +68,7 @@ export const makePgListener = (sql: PgClient.PgClient, options: ListenerOptions 
             yield* onNotify
             return yield* Stream.fromQueue(queue).pipe(Stream.runForEach(() => onNotify))
           })).pipe(Effect.result)
-          const error = result._tag === "Failure" ? result.failure.message : "the notification stream ended"
+          const error = result._tag === "Failure" ? sqlErrorDetail(result.failure) : "the notification stream ended"
           if (!lost) {
             lost = true
             yield* setDown(channel, `LISTEN ${channel} lost (${error}); reconnecting`)
