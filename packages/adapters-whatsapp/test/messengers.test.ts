@@ -1,5 +1,5 @@
 import { assert, describe, layer } from "@effect/vitest"
-import { Messenger, PhoneNumber, type Reply } from "@parley/core"
+import { BusinessScopedUserId, Messenger, PhoneNumber, type Reply } from "@parley/core"
 import { CloudApiMessenger, TwilioMessenger } from "@parley/adapters-whatsapp"
 import { FakeGraphApiResource, FakeTwilioApiResource, graphError, twilioError } from "@parley/adapters-whatsapp/testing"
 import { Context, Effect, Layer, Redacted } from "effect"
@@ -53,6 +53,23 @@ describe("Cloud API messenger against the fake Graph API over real HTTP", () => 
         assert.strictEqual(received[0]!.authorization, `Bearer ${token}`)
         assert.strictEqual(received[0]!.phoneNumberId, "106540352242922")
         assert.strictEqual(sent.providerMessageId, received[0]!.wamid)
+      }))
+
+    it.effect("a reply to a business-scoped user id goes in `recipient`, without `to` (Meta's BSUID send rule)", () =>
+      Effect.gen(function*() {
+        const fake = yield* Graph
+        const before = fake.sent().length
+        const bsuid = BusinessScopedUserId.make("US.13491208655302741918")
+        const sent = yield* (yield* Messenger).send(bsuid, { _tag: "TextReply", body: "Bonjour" }, crypto.randomUUID())
+        const [received] = fake.sent().slice(before)
+        assert.deepStrictEqual(received!.payload, {
+          messaging_product: "whatsapp",
+          recipient_type: "individual",
+          recipient: "US.13491208655302741918",
+          type: "text",
+          text: { preview_url: false, body: "Bonjour" }
+        })
+        assert.strictEqual(sent.providerMessageId, received!.wamid)
       }))
 
     it.effect("a reply id already sent is not sent again", () =>
@@ -187,6 +204,15 @@ describe("Twilio messenger against the fake Twilio API over real HTTP", () => {
         const form = new URLSearchParams(request.body)
         assert.deepStrictEqual([form.get("From"), form.get("To")], ["whatsapp:+14155238886", "whatsapp:+33612345678"])
         assert.strictEqual(form.get("Body"), "Chantiers\nVos chantiers (2)\n\n1. Champigny — 12 rue de Bernaü\n2. Montreuil")
+      }))
+
+    it.effect("a business-scoped user id cannot be reached through Twilio: refused for good, before any request", () =>
+      Effect.gen(function*() {
+        const fake = yield* Twilio
+        const before = fake.requests().length
+        const error = yield* Effect.flip((yield* Messenger).send(BusinessScopedUserId.make("US.13491208655302741918"), { _tag: "TextReply", body: "x" }, "r-bsuid"))
+        assert.deepStrictEqual([error.reason, error.retryable], ["invalid_recipient", false])
+        assert.strictEqual(fake.requests().length, before)
       }))
 
     it.effect("a text over 1600 characters goes out as several Bodies of at most 1600 (Twilio's limit, not the Cloud API's 4096)", () =>

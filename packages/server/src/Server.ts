@@ -1,7 +1,7 @@
 import { NodeHttpServer } from "@effect/platform-node"
 import { PgAssistant } from "@parley/adapters-pg"
 import { CloudApiMessenger, MetaWebhook, TwilioMessenger, TwilioWebhook } from "@parley/adapters-whatsapp"
-import { defaultRetryPolicy, OutboxSenderLayer, SessionPolicy, WorkersLayer } from "@parley/core"
+import { defaultRetryPolicy, defaultSenderOptions, OutboxSenderLayer, SessionPolicy, WorkersLayer } from "@parley/core"
 import { Duration, Effect, Layer, Logger, Option, Redacted, References, Schema } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
 import { createServer } from "node:http"
@@ -10,6 +10,7 @@ import { listenerLayer, migrateOnStart, pgClientLayer, reportDatabaseRoute, reso
 import { DevSimulator } from "./dev/DevSimulator.ts"
 import { accessLog } from "./http/AccessLog.ts"
 import { CoreRoutes, DevRoutes, ServerSettings } from "./http/Routes.ts"
+import { intentClassifierLayer } from "./IntentClassifierConfig.ts"
 import { isDevMode, type ServerConfig } from "./ServerConfig.ts"
 
 /** The provider side: real credentials when configured, else the simulator and the fake Graph API. */
@@ -90,8 +91,12 @@ export const ServerLayer = (config: ServerConfig) =>
     }))
     const policy = Layer.succeed(SessionPolicy, config.sessionPolicy)
     const background = Layer.mergeAll(
-      WorkersLayer({ concurrency: config.workers, lease: Duration.seconds(60), idlePoll: Duration.seconds(5), retry: defaultRetryPolicy }),
-      OutboxSenderLayer()
+      WorkersLayer({ concurrency: config.workers, lease: config.leases.inbox, idlePoll: Duration.seconds(5), retry: defaultRetryPolicy }),
+      OutboxSenderLayer({
+        ...defaultSenderOptions,
+        leaseMillis: Duration.toMillis(config.leases.outbox),
+        sendTimeoutMillis: Duration.toMillis(config.leases.sendTimeout)
+      })
     )
     // One listening server for the routes and for `started`, which waits for it: a port in use
     // fails the start before anything says "listening".
@@ -103,7 +108,8 @@ export const ServerLayer = (config: ServerConfig) =>
         started
       ).pipe(
         Layer.provide(http),
-        Layer.provide(Layer.mergeAll(providers(config, selfUrl), settings, policy)),
+        // The classifier chosen by INTENT_CLASSIFIER takes the place of the rules PgAssistant brings.
+        Layer.provide(Layer.mergeAll(providers(config, selfUrl), settings, policy, intentClassifierLayer(config.classifier))),
         Layer.provide(stores)
       )
     const started = Layer.effectDiscard(Effect.gen(function*() {

@@ -75,8 +75,9 @@ describe("bad settings: one line naming the setting, and a non-zero exit", () =>
     const env = { DATABASE_URL: "postgres://postgres@127.0.0.1:1/pooled", DATABASE_DIRECT_URL: db.url, DATABASE_POOL_MODE: "transaction" }
     const up = await parley(["migrate", "up"], env)
     assert.strictEqual(up.code, 0, up.stderr)
-    assert.match(up.stdout, /applied 1, 2, 3, 4, 5, 6|up to date/)
+    assert.match(up.stdout, /applied 1, 2, 3|up to date/)
     const status = await parley(["migrate", "status"], env)
+    assert.notMatch(status.stdout, /pending$/m)
     assert.match(status.stdout, /^0006 incident_photos\s+applied /m)
     const doctor = await parley(["doctor"], env)
     assert.strictEqual(doctor.code, 0, doctor.stderr)
