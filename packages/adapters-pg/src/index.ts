@@ -9,9 +9,30 @@ export { makePgSessionStore, PgSessionStore } from "./PgSessionStore.ts"
 export { makePgMessageStore, PgMessageStore } from "./PgMessageStore.ts"
 export { makePgMessaging, PgMessaging } from "./PgMessaging.ts"
 export { makePgDirectory, type NewUser, PgDirectory, registerUser } from "./PgDirectory.ts"
-export { databaseUrlConfig, PgClientFromEnv, poolSizeConfig } from "./Database.ts"
+export {
+  databaseUrlConfig,
+  directUrlConfig,
+  PgClientFromEnv,
+  type PoolMode,
+  poolModeConfig,
+  poolModeOptions,
+  poolSizeConfig,
+  type PositiveInt,
+  positiveIntConfig
+} from "./Database.ts"
+export {
+  defaultListenerOptions,
+  listenConnected,
+  type ListenerOptions,
+  makePgListener,
+  makePollingListener,
+  PgListener,
+  PgListenerLayer,
+  PollingListenerLayer,
+  type WakeupStatus
+} from "./PgListener.ts"
 export { defaultMigrationsDir, loadMigrations, makeMigrator, type Migration, MigrationError, type MigrationStatus, type Migrator } from "./Migrations.ts"
 export { sessionHealth } from "./SessionHealth.ts"
-export { fromSqlError, orUnavailable, uniqueViolations } from "./mapSqlError.ts"
+export { fromSqlError, orUnavailable, sqlErrorDetail, uniqueViolations } from "./mapSqlError.ts"
 export { splitStatements } from "./splitStatements.ts"
 export { type ClaimedInboxRow, type ClaimedOutboxRow, inboxChannel, messagingSql, outboxChannel } from "./MessagingSql.ts"
