@@ -227,6 +227,35 @@ describe("bad input gets the right 4xx, a JSON error, and changes nothing", () =
   })
 })
 
+describe("inputs Postgres would refuse: cleaned or skipped, never a 503 loop", () => {
+  it("a NUL or a lone surrogate in a text or a profile name, and an 8,006-character id: 200, the rest of the delivery stored", async () => {
+    const payload = metaWebhookPayload({ from: sarah.phone, id: "wamid.poison.nul", profileName: "Sa\u0000rah \ud83d", message: text("a\u0000b") })
+    const value = payload.entry[0]!.changes[0]!.value
+    const first = value.messages[0]!
+    value.messages.push(
+      { ...first, id: "wamid.poison.surrogate", text: { body: "x\udc00y\ud800" } },
+      { ...first, id: `wamid.${"9".repeat(8000)}`, text: { body: "absurd id" } },
+      { ...first, id: "wamid.poison.normal", text: { body: "menu" } }
+    )
+    const body = JSON.stringify(payload)
+    const response = await post(body, { "x-hub-signature-256": sign(body) })
+    assert.strictEqual(response.status, 200, await response.clone().text())
+    assert.deepInclude(await response.json(), { accepted: 3, skipped: 1 })
+    const stored = await query<{ id: string; body: string; name: string | null }>(
+      `SELECT provider_message_id AS id, payload->'content'->>'body' AS body, payload->>'profileName' AS name FROM inbox
+       WHERE provider_message_id LIKE 'wamid.poison.%' ORDER BY id`)
+    assert.deepStrictEqual(stored.map((r) => [r.id, r.body, r.name]), [
+      ["wamid.poison.normal", "menu", "Sarah \ufffd"],
+      ["wamid.poison.nul", "ab", "Sarah \ufffd"],
+      ["wamid.poison.surrogate", "x\ufffdy\ufffd", "Sarah \ufffd"]
+    ])
+    // Redelivered: every item is now a duplicate or the same skip, still 200.
+    const again = await post(body, { "x-hub-signature-256": sign(body) })
+    assert.deepInclude(await again.json(), { accepted: 0, duplicates: 3, skipped: 1 })
+    assert.match(server.output(), /"event":"webhook.skipped"[^\n]*"reason":"the message id is \d+ characters long/)
+  })
+})
+
 describe("logs", () => {
   it("no log line carries a full phone number, even for a phone in the admin API's path", async () => {
     await fetch(`${server.url}/admin/users/${encodeURIComponent(karim.phone)}/sessions`, { headers: { authorization: `Bearer ${adminToken}` } })
