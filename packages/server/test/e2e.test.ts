@@ -230,9 +230,9 @@ describe("bad input gets the right 4xx, a JSON error, and changes nothing", () =
 describe("inputs Postgres would refuse: cleaned or skipped, never a 503 loop", () => {
   it("a NUL or a lone surrogate in a text or a profile name, and an 8,006-character id: 200, the rest of the delivery stored", async () => {
     const payload = metaWebhookPayload({ from: sarah.phone, id: "wamid.poison.nul", profileName: "Sa\u0000rah \ud83d", message: text("a\u0000b") })
-    const value = payload.entry[0]!.changes[0]!.value
-    const first = value.messages[0]!
-    value.messages.push(
+    const messages: Array<Record<string, unknown>> = payload.entry[0]!.changes[0]!.value.messages
+    const first = messages[0]!
+    messages.push(
       { ...first, id: "wamid.poison.surrogate", text: { body: "x\udc00y\ud800" } },
       { ...first, id: `wamid.${"9".repeat(8000)}`, text: { body: "absurd id" } },
       { ...first, id: "wamid.poison.normal", text: { body: "menu" } }
