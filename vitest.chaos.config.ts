@@ -1,0 +1,15 @@
+import { defineConfig } from "vitest/config"
+
+/**
+ * The chaos suite (`npm run test:chaos`): kept out of `npm test`, it runs for
+ * minutes. No globalSetup: the suite starts its own embedded Postgres, which it
+ * stops and starts under the servers.
+ */
+export default defineConfig({
+  test: {
+    include: ["packages/server/chaos/**/*.chaos.ts"],
+    fileParallelism: false,
+    testTimeout: 300_000,
+    hookTimeout: 180_000
+  }
+})
