@@ -12,6 +12,7 @@ import {
   SessionId,
   type Claim,
   type DeadEntry,
+  type DeadReply,
   type HandoffRequest,
   type InboxEntry,
   type OutboxEntry
@@ -216,7 +217,32 @@ export const makePgMessaging = Effect.gen(function*() {
         LIMIT 1`.pipe(
         Effect.map((rows) => (rows[0]?.session_id == null ? undefined : SessionId.make(rows[0].session_id))),
         orUnavailable("outbox.sessionOfSent")
-      )
+      ),
+
+    // A dead reply's available_at is when it was parked: markFailed sets it to the failure's time.
+    listDead: (limit) =>
+      sql<{ reply_id: string; recipient: string; attempts: number; last_error: string | null; available_at: Date }>`
+        SELECT reply_id, recipient, attempts, last_error, available_at FROM outbox
+        WHERE state = 'dead' ORDER BY available_at DESC LIMIT ${limit}`.pipe(
+        Effect.map((rows) =>
+          rows.map((r): DeadReply => ({
+            replyId: r.reply_id,
+            to: PhoneNumber.make(r.recipient),
+            attempts: r.attempts,
+            error: r.last_error ?? "",
+            failedAt: r.available_at.getTime()
+          }))
+        ),
+        orUnavailable("outbox.listDead")
+      ),
+
+    retryDead: (replyId, now) =>
+      Effect.gen(function*() {
+        const rows = yield* sql`
+          UPDATE outbox SET state = 'pending', attempts = 0, available_at = ${at(now)}
+          WHERE reply_id = ${replyId} AND state = 'dead' RETURNING reply_id, pg_notify(${outboxChannel}, '')`
+        return rows.length > 0
+      }).pipe(orUnavailable("outbox.retryDead"))
   })
 
   const handoff = Handoff.of({

@@ -2,7 +2,7 @@ import { Context, DateTime, Duration, Effect, Layer } from "effect"
 import { makeWakeSignal } from "./WakeSignal.ts"
 import type { InboundMessage } from "./InboundMessage.ts"
 import { Inbox, LeaseLost, type Claim, type DeadEntry, type InboxEntry } from "./Inbox.ts"
-import { Outbox, type OutboxEntry } from "./Outbox.ts"
+import { Outbox, type DeadReply, type OutboxEntry } from "./Outbox.ts"
 import { SessionStore } from "./SessionStore.ts"
 import { MessageStore, StoredMessage } from "./StoredMessage.ts"
 
@@ -21,6 +21,8 @@ interface OutRow {
   state: "pending" | "sent" | "dead"
   availableAt: number
   providerMessageId?: string
+  /** Why and when it was parked, for `listDead`. */
+  dead?: { readonly error: string; readonly at: number }
 }
 
 /**
@@ -188,16 +190,33 @@ export const makeInMemoryMessaging = Effect.gen(function*() {
           row.providerMessageId = providerMessageId
         }
       }),
-    markFailed: (replyId, _error, retryAt) =>
+    markFailed: (replyId, error, retryAt, now) =>
       Effect.sync(() => {
         const row = outbox.find((r) => r.entry.replyId === replyId)
         if (row === undefined) return
-        if (retryAt === undefined) row.state = "dead"
+        if (retryAt === undefined) [row.state, row.dead] = ["dead", { error, at: now }]
         else row.availableAt = retryAt
       }),
     awaitWork: (timeoutMillis) => outboxSignal.wait(Duration.millis(timeoutMillis)),
     sessionOfSent: (providerMessageId) =>
-      Effect.sync(() => outbox.find((r) => r.state === "sent" && r.providerMessageId === providerMessageId)?.entry.sessionId)
+      Effect.sync(() => outbox.find((r) => r.state === "sent" && r.providerMessageId === providerMessageId)?.entry.sessionId),
+    listDead: (limit) =>
+      Effect.sync(() =>
+        outbox.filter((r) => r.state === "dead")
+          .sort((a, b) => (b.dead?.at ?? 0) - (a.dead?.at ?? 0))
+          .slice(0, limit)
+          .map((r): DeadReply => ({ replyId: r.entry.replyId, to: r.entry.to, attempts: r.entry.attempts, error: r.dead?.error ?? "", failedAt: r.dead?.at ?? 0 }))
+      ),
+    retryDead: (replyId, now) =>
+      Effect.suspend(() => {
+        const row = outbox.find((r) => r.entry.replyId === replyId)
+        if (row?.state !== "dead") return Effect.succeed(false)
+        row.state = "pending"
+        row.availableAt = now
+        row.entry = { ...row.entry, attempts: 0 }
+        delete row.dead
+        return Effect.as(outboxSignal.notify, true)
+      })
   })
 
   const messageStore = MessageStore.of({

@@ -5,7 +5,7 @@ import { count, inboxEvents } from "./PipelineMetrics.ts"
 import { processMessage } from "./processMessage.ts"
 import { runForever } from "./runForever.ts"
 import type { StoreUnavailable } from "./StoreUnavailable.ts"
-import { observeStage } from "./stage.ts"
+import { describeUnexpected, observeStage } from "./stage.ts"
 import type { Turn } from "./Turn.ts"
 
 export interface WorkerOptions {
@@ -47,7 +47,8 @@ export const commitTurn = (claim: Claim, turn: Turn) =>
 const describeFailure = (cause: Cause.Cause<unknown>): { readonly error: string; readonly stage?: string } => {
   const failure = Option.getOrUndefined(Cause.findErrorOption(cause))
   if (failure instanceof PipelineError) return { error: `${failure.stage}: ${failure.message}`, stage: failure.stage }
-  return { error: Cause.pretty(cause).split("\n")[0] ?? "failure" }
+  // Outside any stage: still its short name and message, never a module path or a stack.
+  return { error: `unknown stage: ${describeUnexpected(failure ?? Cause.squash(cause))}` }
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   acceptInbound,
   commitTurn,
   defaultWorkerOptions,
+  Directory,
   demoSubcontractors,
   Inbox,
   InMemoryAssistant,
@@ -112,4 +113,27 @@ describe("each pipeline stage is a child span, timed, and names itself when it f
       assert.strictEqual(lost._tag, "LeaseLost")
       yield* commitTurn(current, turn)
     }).pipe(Effect.provide(TestLayer())))
+})
+
+describe("a driver error an adapter let through is recorded with its stage, not raw", () => {
+  it.effect("a defect in identify: the dead entry says identify and the error's short name, never a stack or a module path", () => {
+    class SqlError extends Error {
+      override readonly name = "effect/sql/SqlError"
+    }
+    const DyingDirectory = Layer.effect(
+      Directory,
+      Effect.gen(function*() {
+        const directory = yield* Directory
+        return Directory.of({ ...directory, byPhone: () => Effect.die(new SqlError("PgConnection: Connection closed")) })
+      })
+    )
+    return Effect.gen(function*() {
+      const logs = makeLogRecorder()
+      yield* acceptInbound([inboundOf(karim.phone, { _tag: "Text", body: "Bonjour" })])
+      yield* drainInbox({ ...defaultWorkerOptions, retry: { maxAttempts: 1, backoff: () => Duration.seconds(1) } }).pipe(Effect.provide(logs.layer))
+      const [dead] = yield* (yield* Inbox).listDead(10)
+      assert.strictEqual(dead?.error, "identify: SqlError: PgConnection: Connection closed")
+      assert.strictEqual(logs.events("inbox.dead")[0]?.annotations["stage"], "identify")
+    }).pipe(Effect.provide(DyingDirectory.pipe(Layer.provideMerge(TestLayer()))))
+  })
 })
