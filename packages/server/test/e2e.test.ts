@@ -1,7 +1,7 @@
 import { PgClient } from "@effect/sql-pg"
 import { seedDemo } from "@parley/adapters-pg"
 import { createScratchDatabase } from "@parley/adapters-pg/testing"
-import { metaWebhookPayload, startFakeGraphApi, type FakeGraphApi, type SentToGraph } from "@parley/adapters-whatsapp/testing"
+import { graphError, metaWebhookPayload, startFakeGraphApi, type FakeGraphApi, type SentToGraph } from "@parley/adapters-whatsapp/testing"
 import { demoSubcontractors, PhoneNumber } from "@parley/core"
 import { Effect, Redacted } from "effect"
 import { createHmac } from "node:crypto"
@@ -159,6 +159,43 @@ describe("the server end to end: signed webhooks in, replies out through the (fa
     assert.deepStrictEqual(json.sessions.map((s) => [s.status, s.message_count]), [["active", 6]])
     const dead = await fetch(`${server.url}/admin/inbox/dead`, { headers: { authorization: `Bearer ${adminToken}` } })
     assert.deepStrictEqual(await dead.json(), { dead: [] })
+  })
+})
+
+describe("admin API: dead replies and malformed ids", () => {
+  const auth = { authorization: `Bearer ${adminToken}` }
+
+  it("a malformed id is a 400 and an unknown one a 404, both with a JSON body", async () => {
+    for (const [path, status, code] of [
+      ["/admin/inbox/dead/abc/retry", 400, "bad_id"],
+      ["/admin/inbox/dead/99999999/retry", 404, "not_dead"],
+      ["/admin/outbox/dead/abc/retry", 400, "bad_id"],
+      [`/admin/outbox/dead/${encodeURIComponent("meta:wamid.nope:0")}/retry`, 404, "not_dead"]
+    ] as const) {
+      const response = await fetch(`${server.url}${path}`, { method: "POST", headers: auth })
+      assert.strictEqual(response.status, status, path)
+      assert.strictEqual(((await response.json()) as { error: { code: string } }).error.code, code, path)
+    }
+  })
+
+  it("a reply the Graph API refused for good is listed (phone masked), and a retry sends it", async () => {
+    const listDead = async () => ((await (await fetch(`${server.url}/admin/outbox/dead`, { headers: auth })).json()) as {
+      dead: Array<{ id: string; to: string; attempts: number; error: string }>
+    }).dead
+    assert.deepStrictEqual(await listDead(), [])
+    graph.failNext(graphError(400, 131026, "Message undeliverable"))
+    const before = sentTo(karim.phone).length
+    await deliver(karim.phone, text("menu"), "wamid.e2e.deadreply")
+    const dead = await eventually(async () => {
+      const list = await listDead()
+      return list.length > 0 ? list : undefined
+    }, "a dead reply")
+    assert.deepStrictEqual(dead.map((d) => [d.id, d.to, d.attempts]), [["meta:wamid.e2e.deadreply:0", "+33•••••••78", 1]])
+    assert.match(dead[0]!.error, /^invalid_recipient: /)
+    const retried = await fetch(`${server.url}/admin/outbox/dead/${encodeURIComponent("meta:wamid.e2e.deadreply:0")}/retry`, { method: "POST", headers: auth })
+    assert.deepStrictEqual(await retried.json(), { retried: true })
+    await waitForReplies(karim.phone, before + 1)
+    assert.deepStrictEqual(await listDead(), [])
   })
 })
 

@@ -186,6 +186,13 @@ const unavailable = <E extends { readonly message: string }, R>(self: Effect.Eff
 
 /** Inbox ids are bigserial: anything but digits is refused before it reaches the store. */
 const inboxId = /^[1-9]\d{0,17}$/
+const decodedParam = (value: string | undefined) => {
+  try {
+    return value === undefined ? undefined : decodeURIComponent(value)
+  } catch {
+    return undefined
+  }
+}
 /** Reply ids are `{provider}:{provider message id}:{index}`, bounded like the ids they embed. */
 const replyId = /^[a-z]+:[^\s]{1,300}:\d{1,3}$/
 
@@ -219,7 +226,7 @@ const AdminRoutes = Layer.mergeAll(
       })).pipe(unavailable))),
   HttpRouter.add("POST", "/admin/outbox/dead/:id/retry", admin(() =>
     Effect.gen(function*() {
-      const { id } = yield* HttpRouter.params
+      const id = decodedParam((yield* HttpRouter.params).id)
       if (id === undefined || !replyId.test(id)) return problem(400, "bad_id", "a reply id is {provider}:{message id}:{index}")
       const retried = yield* (yield* Outbox).retryDead(id, yield* Clock.currentTimeMillis)
       return retried ? HttpServerResponse.jsonUnsafe({ retried: true }) : problem(404, "not_dead", "no dead reply with that id")
