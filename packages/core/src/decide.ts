@@ -22,6 +22,10 @@ export interface Decision {
 const awaiting = (history: ReadonlyArray<StoredMessage>) =>
   history.find((m) => m.direction === "outbound")?.metadata.awaiting
 
+// Ours are snake_case (`menu_view_sites`, `option_3`); a client may send anything, a phone number included.
+const ownOptionId = /^[a-z][a-z0-9_]{0,63}$/
+const loggableOptionId = (id: string) => (ownOptionId.test(id) ? id : `not one of ours (${id.length} characters)`)
+
 /**
  * Chooses the action for the inbound message, using the session's recent
  * messages (newest first): taps resolve against stored tool outputs, answers
@@ -44,7 +48,7 @@ export const decide = Effect.fn("decide")(function*(history: ReadonlyArray<Store
         event: "pipeline.direct_action",
         result: resolved._tag === "Hit" ? "hit" : "miss",
         tool: resolved.tool,
-        optionId: content.id,
+        optionId: loggableOptionId(content.id),
         searched: history.length
       }))
       return resolved._tag === "Hit"

@@ -137,3 +137,20 @@ describe("a driver error an adapter let through is recorded with its stage, not 
     }).pipe(Effect.provide(DyingDirectory.pipe(Layer.provideMerge(TestLayer()))))
   })
 })
+
+describe("a tap's id comes from the user's client: logged only when it is one of ours", () => {
+  it.effect("an id of ours is logged; a phone number or a long id is not", () =>
+    Effect.gen(function*() {
+      const logs = makeLogRecorder()
+      const chat = chatAs(karim.phone)
+      yield* chat.say("Bonjour")
+      for (const id of ["option_7", "+33 6 12 34 56 78", "x".repeat(5_000)]) {
+        yield* chat.send({ _tag: "ButtonReply", id, title: "Champigny" }).pipe(Effect.provide(logs.layer))
+      }
+      assert.deepStrictEqual(logs.events("pipeline.direct_action").map((r) => r.annotations["optionId"]), [
+        "option_7",
+        "not one of ours (17 characters)",
+        "not one of ours (5000 characters)"
+      ])
+    }).pipe(Effect.provide(TestLayer())))
+})
