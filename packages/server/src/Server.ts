@@ -4,11 +4,11 @@ import { CloudApiMessenger, MetaWebhook, TwilioMessenger, TwilioWebhook } from "
 import { defaultRetryPolicy, OutboxSenderLayer, SessionPolicy, WorkersLayer } from "@parley/core"
 import { Duration, Effect, Layer, Logger, Option, Redacted, References } from "effect"
 import { HttpRouter } from "effect/http"
-import { createServer } from "node:http"
 import { primeAlertCounters } from "./AlertMetrics.ts"
 import { migrateOnStart, pgClientLayer, resolveDatabase } from "./Database.ts"
 import { DevSimulator } from "./dev/DevSimulator.ts"
 import { accessLog } from "./http/AccessLog.ts"
+import { makeDrainableServer } from "./http/Draining.ts"
 import { CoreRoutes, DevRoutes, ServerSettings } from "./http/Routes.ts"
 import { isDevMode, type ServerConfig } from "./ServerConfig.ts"
 
@@ -51,6 +51,12 @@ const providers = (config: ServerConfig, selfUrl: string) => {
  * closes the pool and stops an embedded Postgres, in that order.
  */
 export const ServerLayer = (config: ServerConfig) =>
+  Layer.provide(serverLayer(config), stoppedLog)
+
+// Built first, so closed last: `server.stopped` is the last line, once requests, workers, the pool and an embedded Postgres are done.
+const stoppedLog = Layer.effectDiscard(Effect.addFinalizer(() => Effect.logInfo("parley stopped").pipe(Effect.annotateLogs({ event: "server.stopped" }))))
+
+const serverLayer = (config: ServerConfig) =>
   Layer.unwrap(Effect.gen(function*() {
     const db = yield* resolveDatabase(config)
     const selfUrl = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${config.port}`
@@ -67,26 +73,33 @@ export const ServerLayer = (config: ServerConfig) =>
       WorkersLayer({ concurrency: config.workers, lease: Duration.seconds(60), idlePoll: Duration.seconds(5), retry: defaultRetryPolicy }),
       OutboxSenderLayer()
     )
-    const assemble = <E, R>(routes: Layer.Layer<never, E, R>) =>
-      Layer.mergeAll(
-        HttpRouter.serve(routes, { disableLogger: true, middleware: accessLog }).pipe(
-          Layer.provide(NodeHttpServer.layer(createServer, { port: config.port, host: config.host }))
-        ),
-        background,
-        started
-      ).pipe(
-        Layer.provide(Layer.mergeAll(providers(config, selfUrl), settings, policy)),
-        Layer.provide(stores)
-      )
-    const started = Layer.effectDiscard(Effect.gen(function*() {
+    const http = makeDrainableServer()
+    // Built after the HTTP server, the workers and the sender, so closed before them: the
+    // first step of a shutdown is to stop taking requests, kept-alive connections included.
+    const lifecycle = Layer.effectDiscard(Effect.gen(function*() {
       yield* primeAlertCounters
       yield* Effect.logInfo(
         isDevMode(config)
           ? `parley listening on ${selfUrl} — dev mode: open ${selfUrl}/ to talk to the assistant`
           : `parley listening on ${selfUrl}`
       ).pipe(Effect.annotateLogs({ event: "server.started", database: db.embedded ? "embedded" : "DATABASE_URL", workers: config.workers }))
-      yield* Effect.addFinalizer(() => Effect.logInfo("parley stopped").pipe(Effect.annotateLogs({ event: "server.stopped" })))
+      yield* Effect.addFinalizer(() =>
+        Effect.logInfo("parley stopping: no new requests").pipe(
+          Effect.annotateLogs({ event: "server.draining" }),
+          Effect.andThen(http.drain(5_000))
+        ))
     }))
+    const assemble = <E, R>(routes: Layer.Layer<never, E, R>) =>
+      lifecycle.pipe(
+        Layer.provide(Layer.mergeAll(
+          HttpRouter.serve(routes, { disableLogger: true, middleware: accessLog }).pipe(
+            Layer.provide(NodeHttpServer.layer(() => http.server, { port: config.port, host: config.host }))
+          ),
+          background
+        )),
+        Layer.provide(Layer.mergeAll(providers(config, selfUrl), settings, policy)),
+        Layer.provide(stores)
+      )
     // In dev mode the same DevSimulator.layer value feeds the providers and the simulator routes:
     // layers are memoised by reference, so both see one simulator and one fake Graph API.
     return isDevMode(config)

@@ -6,6 +6,7 @@ import { demoSubcontractors, PhoneNumber } from "@parley/core"
 import { Effect, Redacted } from "effect"
 import { createHmac } from "node:crypto"
 import { readFileSync } from "node:fs"
+import { Agent, request } from "node:http"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { eventually, startServer, type RunningServer } from "./support/ServerProcess.ts"
 
@@ -312,8 +313,44 @@ describe("graceful shutdown", () => {
     const connections = () =>
       query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
     assert.isAbove((await connections())[0]!.n, 0, "the running server holds connections")
-    assert.strictEqual(await server.stop(), 0)
-    assert.include(server.output(), `"event":"server.stopped"`)
+    // A provider's kept-alive connections, busy: a stopping instance must not keep answering on them.
+    const agent = new Agent({ keepAlive: true, maxSockets: 4 })
+    const handshake = () =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(`${server.url}/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=e2e-verify&hub.challenge=7`, { agent }, (res) => {
+          res.resume()
+          res.on("end", () => resolve(res.statusCode ?? 0))
+        })
+        req.on("error", reject)
+        req.end()
+      })
+    let stopping = false
+    let answeredWhileStopping = 0
+    const busy = async () => {
+      // Back to back until refused, for at most 3 s after SIGTERM: each connection is never idle for long.
+      const until = () => stoppingSince + 3_000
+      while (!stopping || Date.now() < until()) {
+        const status = await handshake().catch(() => undefined)
+        if (status === undefined) return
+        if (stopping) answeredWhileStopping++
+      }
+    }
+    let stoppingSince = Number.POSITIVE_INFINITY
+    const clients = Array.from({ length: 4 }, busy)
+    await new Promise((r) => setTimeout(r, 300))
+    const stopped = server.stop()
+    stopping = true
+    stoppingSince = Date.now()
+    await Promise.all(clients)
+    agent.destroy()
+    assert.strictEqual(await stopped, 0)
+    assert.isAbove(answeredWhileStopping, 0, "the clients were busy when the signal came")
+    const lines = server.output().split("\n")
+    const draining = lines.findIndex((l) => l.includes(`"event":"server.draining"`))
+    assert.isAbove(draining, 0, "the instance says it stops taking requests")
+    const answeredAfter = lines.slice(draining).filter((l) => l.includes(`"http.url":"/webhooks/whatsapp"`)).length
+    assert.isAtMost(answeredAfter, 4, "once draining, at most the request under way on each of the 4 connections is answered")
+    assert.isTrue(lines.at(-2)?.includes(`"event":"server.stopped"`), "server.stopped is the last line")
     const afterStop = await fetch(`${server.url}/healthz`).then(() => "answered", (e: unknown) => e)
     assert.instanceOf(afterStop, TypeError, "nothing listens any more")
     assert.strictEqual((await connections())[0]!.n, 0, "the pool is closed")
