@@ -1,7 +1,7 @@
 import { NodeHttpServer } from "@effect/platform-node"
-import { PgAssistant } from "@parley/adapters-pg"
+import { PgAssistant, PgRetention } from "@parley/adapters-pg"
 import { CloudApiMessenger, MetaWebhook, TwilioMessenger, TwilioWebhook } from "@parley/adapters-whatsapp"
-import { defaultRetryPolicy, OutboxSenderLayer, SessionPolicy, WorkersLayer } from "@parley/core"
+import { defaultPrunerOptions, defaultRetryPolicy, OutboxSenderLayer, PrunerLayer, SessionPolicy, WorkersLayer } from "@parley/core"
 import { Duration, Effect, Layer, Logger, Option, Redacted, References } from "effect"
 import { HttpRouter } from "effect/http"
 import { primeAlertCounters } from "./AlertMetrics.ts"
@@ -61,7 +61,7 @@ const serverLayer = (config: ServerConfig) =>
     const db = yield* resolveDatabase(config)
     const selfUrl = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${config.port}`
     const database = Layer.effectDiscard(migrateOnStart(db.embedded)).pipe(Layer.provideMerge(pgClientLayer(db, config.poolSize)))
-    const stores = PgAssistant.pipe(Layer.provideMerge(database))
+    const stores = Layer.mergeAll(PgAssistant, PgRetention).pipe(Layer.provideMerge(database))
     const settings = Layer.succeed(ServerSettings, ServerSettings.of({
       maxBodyBytes: config.maxBodyBytes,
       adminToken: config.adminToken,
@@ -71,7 +71,8 @@ const serverLayer = (config: ServerConfig) =>
     const policy = Layer.succeed(SessionPolicy, config.sessionPolicy)
     const background = Layer.mergeAll(
       WorkersLayer({ concurrency: config.workers, lease: Duration.seconds(60), idlePoll: Duration.seconds(5), retry: defaultRetryPolicy }),
-      OutboxSenderLayer()
+      OutboxSenderLayer(),
+      PrunerLayer(defaultPrunerOptions(config.retention))
     )
     const http = makeDrainableServer()
     // Built after the HTTP server, the workers and the sender, so closed before them: the
