@@ -6,12 +6,12 @@
 // printed (and copied into the README's "Delivery guarantees" section).
 import { PgClient } from "@effect/sql-pg"
 import { freePort, makeMigrator, splitStatements, startEmbeddedPostgres, type RunningPostgres } from "@parley/adapters-pg"
-import { metaWebhookPayload, startFakeGraphApi, type FakeGraphApi, type GraphFaults } from "@parley/adapters-whatsapp/testing"
+import { metaWebhookPayload, postMetaWebhook, startFakeGraphApi, type FakeGraphApi, type GraphFaults } from "@parley/adapters-whatsapp/testing"
 import { PhoneNumber } from "@parley/core"
 import { Effect, Redacted } from "effect"
 import { createHmac } from "node:crypto"
 import { mkdtempSync, rmSync } from "node:fs"
-import { Agent, request } from "node:http"
+import { Agent } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -113,25 +113,7 @@ const load = { posts: 0, refused: 0, networkErrors: 0, redeliveries: 0, redelive
 let roundRobin = 0
 
 const post = (i: number, body: Buffer, signature: string) =>
-  new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const url = new URL(servers[i]!.url)
-    const req = request({
-      agent: agents[i],
-      host: url.hostname,
-      port: url.port,
-      path: "/webhooks/whatsapp",
-      method: "POST",
-      headers: { "content-type": "application/json", "content-length": body.length, "x-hub-signature-256": signature }
-    }, (res) => {
-      const chunks: Array<Buffer> = []
-      res.on("data", (c: Buffer) => chunks.push(c))
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }))
-      res.on("error", reject)
-    })
-    req.setTimeout(10_000, () => req.destroy(new Error("timeout")))
-    req.on("error", reject)
-    req.end(body)
-  })
+  postMetaWebhook({ agent: agents[i]!, url: new URL("/webhooks/whatsapp", servers[i]!.url), body, signature, timeoutMillis: 10_000 })
 
 /** Posts one delivery until an instance answers 200 (a provider retries a 5xx or a refused connection for days). */
 const deliver = async (from: PhoneNumber, id: string, text: string, deadline = Date.now() + 180_000) => {
