@@ -18,10 +18,8 @@
 import { PgClient } from "@effect/sql-pg"
 import { SessionStore, UserId } from "@parley/core"
 import { DateTime, Duration, Effect, Layer, Redacted } from "effect"
-import { mkdtempSync, rmSync } from "node:fs"
-import { cpus, loadavg, tmpdir } from "node:os"
-import { join } from "node:path"
-import { startEmbeddedPostgres } from "../src/EmbeddedPostgres.ts"
+import { cpus, loadavg } from "node:os"
+import { withBenchDatabase } from "./benchDatabase.ts"
 import { makeMigrator } from "../src/Migrations.ts"
 import { PgSessionStore } from "../src/PgSessionStore.ts"
 import { startWireTap } from "../test/support/wireTap.ts"
@@ -73,6 +71,39 @@ BEGIN
       RETURN;
     END IF;
   END LOOP;
+END $$`
+
+// The seed's own design: read, then insert, guarded only by the partial unique
+// index; a caller that loses the race gets a unique violation and retries.
+const seedVariant = `
+CREATE OR REPLACE FUNCTION bench_seed_get_or_create(p_subcontractor_id uuid, p_idle_timeout interval, p_now timestamptz)
+RETURNS TABLE (id uuid, subcontractor_id uuid, status text, created_at timestamptz, last_message_at timestamptz,
+               ended_at timestamptz, end_reason text, outcome text, expired_id uuid)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+  v conversation_sessions%ROWTYPE;
+  v_expired uuid;
+BEGIN
+  SELECT s.* INTO v FROM conversation_sessions s
+  WHERE s.subcontractor_id = p_subcontractor_id AND s.status = 'active'
+  ORDER BY s.created_at DESC LIMIT 1;
+  IF FOUND AND p_now - v.last_message_at <= p_idle_timeout THEN
+    UPDATE conversation_sessions s SET last_message_at = greatest(s.last_message_at, p_now)
+    WHERE s.id = v.id RETURNING s.* INTO v;
+    RETURN QUERY SELECT v.id, v.subcontractor_id, v.status, v.created_at, v.last_message_at, v.ended_at, v.end_reason,
+      'reused'::text, NULL::uuid;
+    RETURN;
+  END IF;
+  IF FOUND THEN
+    UPDATE conversation_sessions s SET status = 'ended', end_reason = 'timeout', ended_at = p_now WHERE s.id = v.id;
+    v_expired := v.id;
+  END IF;
+  INSERT INTO conversation_sessions AS s (subcontractor_id, status, created_at, last_message_at)
+  VALUES (p_subcontractor_id, 'active', p_now, p_now)
+  RETURNING s.* INTO v;
+  RETURN QUERY SELECT v.id, v.subcontractor_id, v.status, v.created_at, v.last_message_at, v.ended_at, v.end_reason,
+    CASE WHEN v_expired IS NULL THEN 'created' ELSE 'expired_then_created' END, v_expired;
 END $$`
 
 interface Now {
@@ -145,6 +176,7 @@ const program = (url: string) => Effect.gen(function*() {
   const store = yield* SessionStore
   yield* (yield* makeMigrator()).up()
   yield* sql.unsafe(rowLockVariant)
+  yield* sql.unsafe(seedVariant)
   yield* sql`INSERT INTO subcontractors (id, phone, display_name)
              SELECT gen_random_uuid(), '+3360' || lpad(g::text, 7, '0'), 'Bench ' || g FROM generate_series(1, 10108) g`
   const all = (yield* sql<{ id: string }>`SELECT id::text AS id FROM subcontractors ORDER BY phone`).map((r) => r.id)
@@ -200,12 +232,23 @@ const program = (url: string) => Effect.gen(function*() {
     raw: (user, now) => sql.unsafe(roundTrips.statement, [user, interval, now.date]),
     // The rejected strategy, read the same way as `raw`.
     rowLock: (user, now) =>
-      sql.unsafe(roundTrips.statement.replace("parley_get_or_create_session", "bench_get_or_create_row_lock"), [user, interval, now.date])
+      sql.unsafe(roundTrips.statement.replace("parley_get_or_create_session", "bench_get_or_create_row_lock"), [user, interval, now.date]),
+    // The seed's RPC, read the same way, retried by its caller on a unique violation (counted).
+    seed: (user, now) => {
+      const attempt: Effect.Effect<unknown, unknown> = sql.unsafe(roundTrips.statement.replace("parley_get_or_create_session", "bench_seed_get_or_create"), [user, interval, now.date]).pipe(
+        Effect.catchReason("SqlError", "UniqueViolation", () => Effect.suspend(() => { seedRetries++; return attempt }))
+      )
+      return attempt
+    }
   }
+  let seedRetries = 0
   const order = Object.keys(paths)
-  // Round r runs the paths in the r-th of their 6 orders, so that over 6 rounds
-  // each path runs first, second and third equally often, before and after each other.
-  const orders = [[0, 1, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0], [1, 0, 2], [0, 2, 1]].map((o) => o.map((i) => order[i]!))
+  // Round r runs the paths rotated by r, reversed every other round: over 2n
+  // rounds each path runs in every position equally often, before and after each other.
+  const orders = Array.from({ length: 2 * order.length }, (_, r) => {
+    const rotated = order.map((_, i) => order[(i + r) % order.length]!)
+    return r % 2 === 0 ? rotated : rotated.reverse()
+  })
 
   // Open all 64 connections and prepare every path's statement on each, then
   // give every spread user its session, so that no measured run pays for
@@ -218,12 +261,19 @@ const program = (url: string) => Effect.gen(function*() {
     { label: "spread (10,000 users)", users: spread, nextNow: () => fixedNow },
     // Every call 31 minutes after the previous one: each user's session keeps
     // expiring and being replaced, the write-heavy path of both strategies.
-    { label: "hot, expiring (4 users)", users: expiring, nextNow: () => nowAt(expiringClock += step) }
+    { label: "hot, expiring (4 users)", users: expiring, nextNow: () => nowAt(expiringClock += step) },
+    // One call in twenty comes after the idle timeout.
+    { label: "hot, 1 in 20 expiring (4 users)", users: expiring, nextNow: () => nowAt(++oneIn20 % 20 === 0 ? (expiringClock += step) : expiringClock) }
   ]
+  let oneIn20 = 0
 
   const adapterLines = [
     "| users | callers | adapter ops/s | adapter p50 / p99 ms | raw SQL ops/s | raw p50 / p99 ms | adapter / raw | paired runs: median (range) |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  ]
+  const seedLines = [
+    "| users | callers | parley ops/s | p50 / p99 ms | seed's RPC ops/s | p50 / p99 ms | parley / seed | paired runs: median (range) | parley p50 ÷ seed p50 |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   ]
   const strategyLines = [
     "| users | callers | advisory lock (chosen) ops/s | p50 / p99 ms | row lock + ON CONFLICT ops/s | p50 / p99 ms | row lock / advisory | paired runs: median (range) |",
@@ -243,6 +293,7 @@ const program = (url: string) => Effect.gen(function*() {
       const a = summarize(runs["adapter"]!)
       const raw = summarize(runs["raw"]!)
       const lock = summarize(runs["rowLock"]!)
+      const seed = summarize(runs["seed"]!)
       // Each run of a path against the run of the other path in the same round:
       // the median of those paired ratios, and their range.
       const range = (x: Summary, y: Summary) => {
@@ -255,7 +306,8 @@ const program = (url: string) => Effect.gen(function*() {
         `| ${label} | ${callers} | ${f0(a.rate)} | ${latency(a)} | ${f0(raw.rate)} | ${latency(raw)} | ${f2(a.rate / raw.rate)}× | ${range(a, raw)} |`
       )
       strategyLines.push(`| ${label} | ${callers} | ${f0(raw.rate)} | ${latency(raw)} | ${f0(lock.rate)} | ${latency(lock)} | ${f2(lock.rate / raw.rate)}× | ${range(lock, raw)} |`)
-      console.error(`${adapterLines.at(-1)}\n${strategyLines.at(-1)}  [load ${load()}]`)
+      seedLines.push(`| ${label} | ${callers} | ${f0(raw.rate)} | ${latency(raw)} | ${f0(seed.rate)} | ${latency(seed)} | ${f2(raw.rate / seed.rate)}× | ${range(raw, seed)} | ${f2(raw.p50 / seed.p50)} |`)
+      console.error(`${adapterLines.at(-1)}\n${strategyLines.at(-1)}\n${seedLines.at(-1)}  [load ${load()}]`)
     }
   }
   const dupes = yield* sql`SELECT subcontractor_id, COUNT(*) FROM conversation_sessions WHERE status='active' GROUP BY subcontractor_id HAVING COUNT(*) > 1`
@@ -269,6 +321,10 @@ const program = (url: string) => Effect.gen(function*() {
     "Strategies (raw loop, same columns):",
     "",
     ...strategyLines,
+    "",
+    `parley against the seed's read-then-insert RPC retried on unique violations (raw loops, same columns; the seed's callers retried ${seedRetries} times):`,
+    "",
+    ...seedLines,
     "",
     `Round trips per session resolution through the adapter, counted on the wire (client turns; ReadyForQuery and Execute messages as a cross-check):`,
     "",
@@ -284,37 +340,11 @@ const program = (url: string) => Effect.gen(function*() {
   }
 })
 
-const main = async () => {
-  let url = process.env["DATABASE_URL"]
-  let cleanup = async () => {}
-  if (url === undefined || url === "") {
-    const dir = mkdtempSync(join(tmpdir(), "parley-bench-"))
-    const server = await startEmbeddedPostgres({ dir, persistent: false })
-    url = server.url
-    cleanup = async () => {
-      await server.stop()
-      rmSync(dir, { recursive: true, force: true })
-    }
-  }
-  // A scratch database of its own, dropped afterwards.
-  const name = `parley_bench_${Date.now()}`
-  const admin = PgClient.layer({ url: Redacted.make(url), maxConnections: 1 })
-  const onAdmin = (statement: string) =>
-    Effect.runPromise(Effect.gen(function*() {
-      const sql = yield* PgClient.PgClient
-      yield* sql.unsafe(statement)
-    }).pipe(Effect.provide(admin)))
-  await onAdmin(`CREATE DATABASE ${name}`)
-  const u = new URL(url)
-  u.pathname = `/${name}`
-  try {
-    const client = PgClient.layer({ url: Redacted.make(u.toString()), maxConnections: poolSize, idleTimeout: Duration.minutes(30) })
-    await Effect.runPromise(program(u.toString()).pipe(Effect.provide(PgSessionStore.pipe(Layer.provideMerge(client)))))
-  } finally {
-    await onAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-    await cleanup()
-  }
-}
+const main = () =>
+  withBenchDatabase("parley_bench", (url) => {
+    const client = PgClient.layer({ url: Redacted.make(url), maxConnections: poolSize, idleTimeout: Duration.minutes(30) })
+    return Effect.runPromise(program(url).pipe(Effect.provide(PgSessionStore.pipe(Layer.provideMerge(client)))))
+  })
 
 main().then(() => process.exit(0), (e) => {
   console.error(e)

@@ -19,73 +19,88 @@ export interface ClaimedOutboxRow {
   readonly payload: unknown
   readonly attempts: number
   readonly seq: string
+  readonly lease_token: string
 }
 
-type Rows = Arr.NonEmptyReadonlyArray<Record<string, unknown>>
+/** A turn as `parley_commit_turn` takes it (migration 0010): rows keyed by column name. */
+export interface TurnRows {
+  readonly id: string
+  readonly token: string
+  readonly at: Date
+  readonly sessionId: string | null
+  readonly escalate: boolean
+  readonly messages: ReadonlyArray<{
+    readonly session_id: string
+    readonly subcontractor_id: string
+    readonly direction: "inbound" | "outbound"
+    readonly content: string
+    readonly provider_message_id: string | null
+    readonly metadata: unknown
+    readonly created_at: Date
+  }>
+  readonly replies: ReadonlyArray<{
+    readonly reply_id: string
+    readonly recipient: string
+    readonly session_id: string | null
+    readonly payload: unknown
+  }>
+}
+
+/** An inbound message as `parley_inbox_accept` takes it. */
+export interface AcceptedRow {
+  readonly provider: string
+  readonly provider_message_id: string
+  readonly sender: string
+  readonly payload: unknown
+}
+
+/** How `parley_inbox_settle` moves a leased entry on (see migration 0007). */
+export type InboxOutcome = "done" | "retry" | "dead" | "release"
 
 /**
  * The statements of the message path (inbox, turn commit, outbox), shared by
  * `PgMessaging` and the SQL-only baseline of `npm run bench:e2e`, so the
  * benchmark compares the pipeline with the very same SQL.
  *
- * - A queue's head is found with `id = (SELECT min(id) … WHERE sender = …)`,
- *   an index lookup on the pending rows of that sender: a `NOT EXISTS (older
- *   pending row)` form was planned as a scan of the whole pending index and
- *   slowed down as the backlog grew (0.9 ms at 100 pending, 6 ms at 3,000).
+ * - The inbox is a queue per sender (`inbox_queues`, migration 0007): a
+ *   message is numbered under its sender's queue lock when accepted, a claim
+ *   leases only a queue's head and reads ready queues off one index. Each
+ *   transition is one function call: one round trip, queue locked first.
  * - Notifications ride on the statement that creates the work
- *   (`RETURNING pg_notify(…)`; Postgres sends one per channel and transaction),
- *   saving a round trip each time.
+ *   (Postgres sends one per channel and transaction), saving a round trip.
  */
 export const messagingSql = (sql: PgClient.PgClient) => ({
-  acceptInbox: (rows: Rows) =>
-    sql<{ id: string }>`
-      INSERT INTO inbox ${sql.insert(rows)}
-      ON CONFLICT (provider, provider_message_id) DO NOTHING
-      RETURNING id, pg_notify(${inboxChannel}, '')`,
+  acceptInbox: (messages: Arr.NonEmptyReadonlyArray<AcceptedRow>, now: Date) =>
+    sql<{ id: string }>`SELECT id::text AS id FROM parley_inbox_accept(${sql.json(messages)}, ${now}, ${inboxChannel})`,
 
   claimInbox: (now: Date, leaseUntil: Date) =>
     sql<ClaimedInboxRow>`
-      WITH candidate AS (
-        SELECT i.id FROM inbox i
-        WHERE i.state = 'pending'
-          AND i.available_at <= ${now}
-          AND (i.lease_until IS NULL OR i.lease_until < ${now})
-          AND i.id = (SELECT min(o.id) FROM inbox o WHERE o.sender = i.sender AND o.state = 'pending')
-        ORDER BY i.id
-        LIMIT 1
-        FOR UPDATE SKIP LOCKED
-      )
-      UPDATE inbox SET
-        lease_token = gen_random_uuid(),
-        lease_until = ${leaseUntil},
-        attempts = inbox.attempts + 1
-      FROM candidate WHERE inbox.id = candidate.id
-      RETURNING inbox.id::text AS id, inbox.payload, inbox.attempts, inbox.accepted_at,
-                inbox.lease_token::text AS lease_token, inbox.lease_until`,
+      SELECT id::text AS id, payload, attempts, accepted_at, lease_token::text AS lease_token, lease_until
+      FROM parley_inbox_claim(${now}, ${leaseUntil})`,
 
-  /** Retires a claimed entry, only while its lease token still holds it (the fence). */
-  retireInbox: (id: string, token: string, at: Date) =>
-    sql<{ id: string }>`
-      UPDATE inbox SET state = 'done', completed_at = ${at}, lease_token = NULL, lease_until = NULL
-      WHERE id = ${id} AND lease_token = ${token} AND state = 'pending'
-      RETURNING id`,
+  /** Renews a lease while its token holds it and it has not expired; no row: the lease is lost. */
+  extendInbox: (id: string, token: string, now: Date, leaseUntil: Date) =>
+    sql<{ lease_until: Date | null }>`SELECT parley_inbox_extend(${id}, ${token}, ${now}, ${leaseUntil}) AS lease_until`,
 
-  insertMessages: (rows: Rows) => sql`INSERT INTO messages ${sql.insert(rows)}`,
+  /** Moves a claimed entry on, only while its lease token still holds it (the fence). */
+  settleInbox: (id: string, token: string, outcome: InboxOutcome, at: Date, availableAt: Date | null = null, error: string | null = null) =>
+    sql<{ held: boolean }>`
+      SELECT parley_inbox_settle(${id}, ${token}, ${outcome}, ${at}, ${availableAt}, ${error}, ${inboxChannel}) AS held`,
 
-  /** The session stays the one the request resolved, even if it ended meanwhile: only an active one changes. */
-  touchSession: (sessionId: string, at: Date) =>
-    sql`UPDATE conversation_sessions SET last_message_at = GREATEST(last_message_at, ${at})
-        WHERE id = ${sessionId} AND status = 'active'`,
+  /**
+   * The turn, committed with the inbox entry in one statement (one
+   * transaction, one round trip): nothing is written unless the claim's token
+   * still holds the entry (`committed` false: the lease was lost).
+   */
+  commitTurn: (turn: TurnRows) =>
+    sql<{ committed: boolean }>`
+      SELECT parley_commit_turn(${turn.id}, ${turn.token}, ${turn.at}, ${turn.sessionId}, ${turn.escalate},
+        ${sql.json(turn.messages)}, ${sql.json(turn.replies)}, ${inboxChannel}, ${outboxChannel}) AS committed`,
 
-  escalateSession: (sessionId: string, at: Date) =>
-    sql`UPDATE conversation_sessions
-        SET status = 'escalated', end_reason = 'escalated', ended_at = ${at}, last_message_at = GREATEST(last_message_at, ${at})
-        WHERE id = ${sessionId} AND status = 'active'`,
-
-  insertReplies: (rows: Rows) =>
-    sql`INSERT INTO outbox ${sql.insert(rows)} ON CONFLICT (reply_id) DO NOTHING RETURNING reply_id, pg_notify(${outboxChannel}, '')`,
-
-  /** Due replies, only the oldest pending one of each recipient: a user sees replies in the order they were produced. */
+  /**
+   * Due replies, only the oldest pending one of each recipient (a user sees
+   * replies in the order they were produced), each leased with a fresh token.
+   */
   claimOutbox: (now: Date, limit: number, leaseUntil: Date) =>
     sql<ClaimedOutboxRow>`
       WITH due AS (
@@ -96,11 +111,44 @@ export const messagingSql = (sql: PgClient.PgClient) => ({
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED
       )
-      UPDATE outbox SET available_at = ${leaseUntil}, attempts = outbox.attempts + 1
+      UPDATE outbox SET available_at = ${leaseUntil}, attempts = outbox.attempts + 1, lease_token = gen_random_uuid()
       FROM due WHERE outbox.reply_id = due.reply_id
-      RETURNING outbox.reply_id, outbox.recipient, outbox.payload, outbox.attempts, outbox.seq::text AS seq`,
+      RETURNING outbox.reply_id, outbox.recipient, outbox.payload, outbox.attempts, outbox.seq::text AS seq,
+                outbox.lease_token::text AS lease_token`,
 
+  /**
+   * A delivery is a fact whichever claim made it: its provider id is always
+   * kept (a tap on that copy carries the reply's session), and a pending reply
+   * becomes sent. A reply already sent stays as it was: this copy is a
+   * duplicate (`first` is false).
+   */
   markSent: (replyId: string, providerMessageId: string, at: Date) =>
-    sql`UPDATE outbox SET state = 'sent', provider_message_id = ${providerMessageId}, sent_at = ${at}
-        WHERE reply_id = ${replyId}`
+    sql<{ first: boolean }>`
+      WITH delivery AS (
+        INSERT INTO outbox_deliveries (provider_message_id, reply_id, sent_at)
+        VALUES (${providerMessageId}, ${replyId}, ${at})
+        ON CONFLICT (provider_message_id) DO NOTHING
+      ), sent AS (
+        UPDATE outbox SET state = 'sent', provider_message_id = ${providerMessageId}, sent_at = ${at}, lease_token = NULL
+        WHERE reply_id = ${replyId} AND state = 'pending'
+        RETURNING reply_id
+      )
+      SELECT EXISTS (SELECT 1 FROM sent) AS first`,
+
+  /** A failed send is recorded only by the claim that holds the reply: a stale one changes nothing. */
+  markFailed: (replyId: string, token: string, error: string, retryAt: Date | null, now: Date) =>
+    sql<{ reply_id: string }>`
+      UPDATE outbox SET last_error = ${error},
+        state = ${retryAt === null ? "dead" : "pending"},
+        available_at = ${retryAt ?? now},
+        lease_token = NULL
+      WHERE reply_id = ${replyId} AND lease_token = ${token} AND state = 'pending'
+      RETURNING reply_id`,
+
+  /** The session of the reply a provider message id was one copy of. */
+  sessionOfSent: (providerMessageId: string) =>
+    sql<{ session_id: string | null }>`
+      SELECT o.session_id::text AS session_id
+      FROM outbox_deliveries d JOIN outbox o ON o.reply_id = d.reply_id
+      WHERE d.provider_message_id = ${providerMessageId}`
 })

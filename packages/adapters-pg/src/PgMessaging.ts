@@ -18,8 +18,8 @@ import {
   type OutboxEntry
 } from "@parley/core"
 import { Array as Arr, Context, Duration, Effect, Layer, Schema, Stream } from "effect"
-import { fromSqlError, orUnavailable } from "./mapSqlError.ts"
-import { inboxChannel, messagingSql, outboxChannel, type ClaimedInboxRow } from "./MessagingSql.ts"
+import { orUnavailable } from "./mapSqlError.ts"
+import { inboxChannel, messagingSql, outboxChannel, type AcceptedRow, type ClaimedInboxRow } from "./MessagingSql.ts"
 
 const encodeInbound = Schema.encodeSync(InboundMessage)
 const decodeInbound = Schema.decodeUnknownEffect(InboundMessage)
@@ -38,12 +38,14 @@ const toEntry = (row: Pick<ClaimedInboxRow, "id" | "payload" | "attempts" | "acc
 /**
  * `Inbox`, `Outbox` and `Handoff` on Postgres (tables from migration 0004).
  *
- * - Claims pick the head of each sender's queue with `FOR UPDATE SKIP LOCKED`:
- *   workers in any number of processes never wait on each other's rows, and a
- *   sender's later message is not a candidate while an earlier one is pending.
- * - `complete` is one transaction: the lease check (`lease_token`) fences out
- *   a worker that lost its lease, then the turn's messages, the session's
- *   activity or escalation and the replies are written with the inbox row.
+ * - Each sender's messages form a queue (`inbox_queues`, migration 0007),
+ *   numbered in commit order under the queue's lock; a claim leases only a
+ *   queue's head, skipping locked queues: workers in any number of processes
+ *   never wait on each other, one message per user is in flight, in order.
+ * - `complete` is one statement (`parley_commit_turn`, so one transaction and
+ *   one round trip): the lease check (`lease_token`) fences out a worker that
+ *   lost its lease, then the turn's messages, the session's activity or
+ *   escalation and the replies are written with the inbox row.
  * - Idle workers sleep on `LISTEN parley_inbox`; `accept` and `release`
  *   notify. A poll timeout stays as the safety net for lost notifications.
  */
@@ -68,16 +70,14 @@ export const makePgMessaging = Effect.gen(function*() {
   const inbox = Inbox.of({
     accept: (messages, now) =>
       Effect.gen(function*() {
-        const rows = messages.map((m): Record<string, unknown> => ({
+        const rows = messages.map((m): AcceptedRow => ({
           provider: m.provider,
           provider_message_id: m.providerMessageId,
           sender: m.from,
-          payload: sql.json(encodeInbound(m)),
-          available_at: at(now),
-          accepted_at: at(now)
+          payload: encodeInbound(m)
         }))
         if (!Arr.isReadonlyArrayNonEmpty(rows)) return { accepted: 0, duplicates: 0 }
-        const inserted = yield* statements.acceptInbox(rows)
+        const inserted = yield* statements.acceptInbox(rows, at(now))
         return { accepted: inserted.length, duplicates: messages.length - inserted.length }
       }).pipe(orUnavailable("inbox.accept")),
 
@@ -93,73 +93,54 @@ export const makePgMessaging = Effect.gen(function*() {
       }).pipe(orUnavailable("inbox.claim")),
 
     extend: (claim, now, lease) =>
-      sql<{ lease_until: Date }>`
-        UPDATE inbox SET lease_until = ${at(now + Duration.toMillis(lease))}
-        WHERE id = ${claim.entry.id} AND lease_token = ${claim.token} AND state = 'pending' AND lease_until >= ${at(now)}
-        RETURNING lease_until`.pipe(
+      statements.extendInbox(claim.entry.id, claim.token, at(now), at(now + Duration.toMillis(lease))).pipe(
         orUnavailable("inbox.extend"),
-        Effect.flatMap((rows) =>
-          rows[0] === undefined
+        Effect.flatMap((rows) => {
+          const leaseUntil = rows[0]?.lease_until
+          return leaseUntil == null
             ? Effect.fail(new LeaseLost({ entryId: claim.entry.id }))
-            : Effect.succeed({ ...claim, leaseUntil: rows[0].lease_until.getTime() })
-        )
+            : Effect.succeed({ ...claim, leaseUntil: leaseUntil.getTime() })
+        })
       ),
 
     complete: (claim, turn) =>
-      Effect.gen(function*() {
-        const retired = yield* statements.retireInbox(claim.entry.id, claim.token, at(turn.at))
-        if (retired.length === 0) return yield* new LeaseLost({ entryId: claim.entry.id })
-        const messages = turn.messages.map((m): Record<string, unknown> => ({
+      statements.commitTurn({
+        id: claim.entry.id,
+        token: claim.token,
+        at: at(turn.at),
+        sessionId: turn.sessionId ?? null,
+        escalate: turn.escalate,
+        messages: turn.messages.map((m) => ({
           session_id: m.sessionId,
           subcontractor_id: m.userId,
           direction: m.direction,
           content: m.content,
           provider_message_id: m.providerMessageId ?? null,
-          metadata: sql.json(m.metadata),
+          metadata: m.metadata,
           created_at: at(m.createdAt)
-        }))
-        if (Arr.isReadonlyArrayNonEmpty(messages)) yield* statements.insertMessages(messages)
-        if (turn.sessionId !== undefined) {
-          yield* (turn.escalate ? statements.escalateSession : statements.touchSession)(turn.sessionId, at(turn.at))
-        }
-        const replies = turn.replies.map((r): Record<string, unknown> => ({
+        })),
+        replies: turn.replies.map((r) => ({
           reply_id: r.replyId,
           recipient: r.to,
           session_id: r.sessionId ?? null,
-          payload: sql.json(encodeReply(r.reply)),
-          available_at: at(turn.at),
-          created_at: at(turn.at)
+          payload: encodeReply(r.reply)
         }))
-        if (Arr.isReadonlyArrayNonEmpty(replies)) yield* statements.insertReplies(replies)
       }).pipe(
-        sql.withTransaction,
-        Effect.catchTag("SqlError", fromSqlError("inbox.complete"))
+        orUnavailable("inbox.complete"),
+        Effect.flatMap((rows) => (rows[0]?.committed === true ? Effect.void : Effect.fail(new LeaseLost({ entryId: claim.entry.id }))))
       ),
 
     fail: (claim, error, now, policy) =>
       Effect.gen(function*() {
         const dead = claim.entry.attempts >= policy.maxAttempts
-        const rows = yield* sql`
-          UPDATE inbox SET
-            lease_token = NULL, lease_until = NULL, last_error = ${error},
-            state = ${dead ? "dead" : "pending"},
-            failed_at = ${dead ? at(now) : null},
-            available_at = ${at(now + (dead ? 0 : Duration.toMillis(policy.backoff(claim.entry.attempts))))}
-          WHERE id = ${claim.entry.id} AND lease_token = ${claim.token} AND state = 'pending'
-          RETURNING id`
-        if (rows.length === 0) return yield* new LeaseLost({ entryId: claim.entry.id })
-        if (dead) yield* sql`SELECT pg_notify(${inboxChannel}, '')`
+        const retryAt = at(now + (dead ? 0 : Duration.toMillis(policy.backoff(claim.entry.attempts))))
+        const [row] = yield* statements.settleInbox(claim.entry.id, claim.token, dead ? "dead" : "retry", at(now), retryAt, error)
+        if (row?.held !== true) return yield* new LeaseLost({ entryId: claim.entry.id })
         return dead ? "dead" as const : "retry" as const
-      }).pipe(Effect.catchTag("SqlError", fromSqlError("inbox.fail"))),
+      }).pipe(orUnavailable("inbox.fail")),
 
     release: (claim) =>
-      sql`
-        UPDATE inbox SET lease_token = NULL, lease_until = NULL, attempts = attempts - 1
-        WHERE id = ${claim.entry.id} AND lease_token = ${claim.token} AND state = 'pending'`.pipe(
-        Effect.andThen(sql`SELECT pg_notify(${inboxChannel}, '')`),
-        Effect.asVoid,
-        orUnavailable("inbox.release")
-      ),
+      statements.settleInbox(claim.entry.id, claim.token, "release", new Date()).pipe(Effect.asVoid, orUnavailable("inbox.release")),
 
     awaitWork: inboxSignal.wait,
 
@@ -173,13 +154,10 @@ export const makePgMessaging = Effect.gen(function*() {
       }).pipe(orUnavailable("inbox.listDead")),
 
     retryDead: (entryId, now) =>
-      Effect.gen(function*() {
-        const rows = yield* sql`
-          UPDATE inbox SET state = 'pending', attempts = 0, available_at = ${at(now)}, failed_at = NULL
-          WHERE id = ${entryId} AND state = 'dead' RETURNING id`
-        if (rows.length > 0) yield* sql`SELECT pg_notify(${inboxChannel}, '')`
-        return rows.length > 0
-      }).pipe(orUnavailable("inbox.retryDead"))
+      sql<{ retried: boolean }>`SELECT parley_inbox_retry_dead(${entryId}, ${at(now)}, ${inboxChannel}) AS retried`.pipe(
+        Effect.map((rows) => rows[0]?.retried === true),
+        orUnavailable("inbox.retryDead")
+      )
   })
 
   const outbox = Outbox.of({
@@ -194,27 +172,28 @@ export const makePgMessaging = Effect.gen(function*() {
               replyId: row.reply_id,
               to: PhoneNumber.make(row.recipient),
               reply,
-              attempts: row.attempts
+              attempts: row.attempts,
+              token: row.lease_token
             }))
         )
       }).pipe(orUnavailable("outbox.claimDue")),
 
-    markSent: (replyId, providerMessageId, now) =>
-      statements.markSent(replyId, providerMessageId, at(now)).pipe(Effect.asVoid, orUnavailable("outbox.markSent")),
+    markSent: (entry, providerMessageId, now) =>
+      statements.markSent(entry.replyId, providerMessageId, at(now)).pipe(
+        Effect.map((rows) => (rows[0]?.first === true ? "sent" as const : "duplicate" as const)),
+        orUnavailable("outbox.markSent")
+      ),
 
-    markFailed: (replyId, error, retryAt, now) =>
-      sql`UPDATE outbox SET last_error = ${error},
-            state = ${retryAt === undefined ? "dead" : "pending"},
-            available_at = ${at(retryAt ?? now)}
-          WHERE reply_id = ${replyId}`.pipe(Effect.asVoid, orUnavailable("outbox.markFailed")),
+    markFailed: (entry, error, retryAt, now) =>
+      statements.markFailed(entry.replyId, entry.token, error, retryAt === undefined ? null : at(retryAt), at(now)).pipe(
+        Effect.map((rows) => (rows.length > 0 ? "recorded" as const : "stale" as const)),
+        orUnavailable("outbox.markFailed")
+      ),
 
     awaitWork: (timeoutMillis) => outboxSignal.wait(Duration.millis(timeoutMillis)),
 
     sessionOfSent: (providerMessageId) =>
-      sql<{ session_id: string | null }>`
-        SELECT session_id::text AS session_id FROM outbox
-        WHERE provider_message_id = ${providerMessageId} AND state = 'sent'
-        LIMIT 1`.pipe(
+      statements.sessionOfSent(providerMessageId).pipe(
         Effect.map((rows) => (rows[0]?.session_id == null ? undefined : SessionId.make(rows[0].session_id))),
         orUnavailable("outbox.sessionOfSent")
       ),

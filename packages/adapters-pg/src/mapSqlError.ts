@@ -25,8 +25,24 @@ export const fromSqlError = (operation: string) => (error: { readonly message: s
       yield* Metric.update(Metric.withAttributes(uniqueViolations, { constraint }), 1)
       yield* Effect.logError("unique violation").pipe(Effect.annotateLogs({ event: "db.unique_violation", operation, constraint }))
     }
-    return yield* new StoreUnavailable({ operation, message: describe(error) })
+    return yield* new StoreUnavailable({ operation, message: describe(error), transient: isOutage(error) })
   })
+
+/**
+ * SQLSTATE classes of an outage rather than a refusal: connection exceptions
+ * (08), operator intervention such as a restart or a killed backend (57),
+ * insufficient resources (53), and transaction rollbacks (40: deadlock,
+ * serialization).
+ */
+const outageClasses = new Set(["08", "40", "53", "57"])
+
+const isOutage = (error: { readonly message: string }): boolean => {
+  if (!isSqlError(error)) return false
+  if (error.isRetryable) return true
+  const cause = error.reason.cause
+  const code = typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string" ? cause.code : ""
+  return outageClasses.has(code.slice(0, 2))
+}
 
 /**
  * What went wrong, without SQL text: the driver's classification and the

@@ -131,7 +131,7 @@ const storeUnavailable = <A, E, R>(self: Effect.Effect<A, E, R>) =>
     const error = (reasons[0] as Cause.Fail<unknown>).error
     assert.isFalse(isSqlError(error), "not a raw SqlError")
     assert.instanceOf(error, StoreUnavailable)
-    assert.deepStrictEqual(Object.keys(error as object).sort(), ["_tag", "operation"], "nothing of the driver's error rides along")
+    assert.deepStrictEqual(Object.keys(error as object).sort(), ["_tag", "operation", "transient"], "nothing of the driver's error rides along")
     assert.isUndefined((error as { readonly cause?: unknown }).cause, "not even as a cause")
     return error as StoreUnavailable
   })
@@ -153,6 +153,7 @@ describe("Postgres errors reach the core as StoreUnavailable, naming the operati
         assert.strictEqual(error.operation, "sessions.getOrCreateActive")
         assert.match(error.message, /^ConstraintError \(23503\): /, "the kind of failure, told apart from an outage")
         assert.notInclude(error.message, "parley_get_or_create_session", "no SQL text")
+        assert.isFalse(error.transient, "a broken constraint is not an outage: retrying cannot help")
       }))
 
     it.effect("findById and listByUser with an id Postgres cannot read as a uuid: invalid input syntax", () =>
@@ -162,6 +163,7 @@ describe("Postgres errors reach the core as StoreUnavailable, naming the operati
         assert.strictEqual(byId.operation, "sessions.findById")
         const byUser = yield* storeUnavailable(store.listByUser(UserId.make("not-a-uuid")))
         assert.strictEqual(byUser.operation, "sessions.listByUser")
+        assert.isFalse(byUser.transient)
       }))
 
     it.effect("touch, end, escalate and getOrCreateActive on a database that is gone: connection refused", () =>
@@ -176,7 +178,9 @@ describe("Postgres errors reach the core as StoreUnavailable, naming the operati
           assert.strictEqual((yield* storeUnavailable(store.touch(id, now))).operation, "sessions.touch")
           assert.strictEqual((yield* storeUnavailable(store.end(id, "manual", now))).operation, "sessions.end")
           assert.strictEqual((yield* storeUnavailable(store.escalate(id, now))).operation, "sessions.escalate")
-          assert.strictEqual((yield* storeUnavailable(store.getOrCreateActive(UserId.make(crypto.randomUUID()), now, policy))).operation, "sessions.getOrCreateActive")
+          const gone = yield* storeUnavailable(store.getOrCreateActive(UserId.make(crypto.randomUUID()), now, policy))
+          assert.strictEqual(gone.operation, "sessions.getOrCreateActive")
+          assert.isTrue(gone.transient, "an unreachable database is an outage: the same call may succeed once it is back")
         }).pipe(Effect.provide(Layer.fresh(PgSessionStore).pipe(Layer.provide(PgClient.layer({ url: Redacted.make(tap.url), maxConnections: 1, connectTimeout: Duration.seconds(2) })))))
       }))
   })

@@ -21,7 +21,7 @@ describe("migrations", () => {
         assert.isTrue((yield* migrator.status).every((s) => s.appliedAt !== undefined))
         assert.deepStrictEqual(yield* migrator.up(), [], "nothing left to apply")
 
-        assert.deepStrictEqual(yield* migrator.down(2), [6, 5, 4, 3], "roll back to version 2")
+        assert.deepStrictEqual(yield* migrator.down(2), all.filter((v) => v > 2).reverse(), "roll back to version 2")
         const health = yield* sessionHealth
         assert.isTrue(yield* health.uniqueIndexPresent, "version 2 keeps the index")
         const sql = yield* PgClient.PgClient

@@ -20,7 +20,8 @@ interface OutRow {
   entry: OutboxEntry
   state: "pending" | "sent" | "dead"
   availableAt: number
-  providerMessageId?: string
+  /** Every provider id the reply went out under (a copy sent by a stale claim included). */
+  providerMessageIds: Array<string>
   /** Why and when it was parked, for `listDead`. */
   dead?: { readonly error: string; readonly at: number }
 }
@@ -70,16 +71,17 @@ export const makeInMemoryMessaging = Effect.gen(function*() {
 
     claim: (now, lease) =>
       Effect.sync(() => {
-        // The head of each sender's queue is its oldest pending entry; only a
-        // head that is due and not leased may be claimed.
-        const heads = new Set<string>()
+        // Only the head of a sender's queue (its oldest pending entry) may be
+        // claimed, when it is due and not leased; a sender with any entry
+        // leased is skipped outright, so one message per user is in flight.
+        const seen = new Set<string>()
         for (const row of rows) {
           if (row.state !== "pending") continue
           const sender = row.entry.message.from
-          if (heads.has(sender)) continue
-          heads.add(sender)
-          const leased = row.leaseUntil !== undefined && row.leaseUntil > now
-          if (leased || row.availableAt > now) continue
+          if (seen.has(sender)) continue
+          seen.add(sender)
+          const busy = rows.some((r) => r.state === "pending" && r.entry.message.from === sender && r.leaseUntil !== undefined && r.leaseUntil > now)
+          if (busy || row.availableAt > now) continue
           row.token = String(++tokens)
           row.leaseUntil = now + Duration.toMillis(lease)
           row.entry = { ...row.entry, attempts: row.entry.attempts + 1 }
@@ -114,7 +116,7 @@ export const makeInMemoryMessaging = Effect.gen(function*() {
           yield* session.pipe(Effect.catchTags({ SessionNotActive: () => Effect.void, SessionNotFound: () => Effect.void }))
         }
         for (const reply of turn.replies) {
-          outbox.push({ entry: { ...reply, attempts: 0 }, state: "pending", availableAt: turn.at })
+          outbox.push({ entry: { ...reply, attempts: 0, token: "" }, state: "pending", availableAt: turn.at, providerMessageIds: [] })
         }
         yield* inboxSignal.notify
         if (turn.replies.length > 0) yield* outboxSignal.notify
@@ -162,9 +164,12 @@ export const makeInMemoryMessaging = Effect.gen(function*() {
       Effect.suspend(() => {
         const row = byKey.get(entryId)
         if (row?.state !== "dead") return Effect.succeed(false)
+        // Back at the end of its user's queue: what was processed since it died is not overtaken.
+        rows.splice(rows.indexOf(row), 1)
+        rows.push(row)
         row.state = "pending"
         row.availableAt = now
-        row.entry = { ...row.entry, attempts: 0 }
+        row.entry = { ...row.entry, seq: ++seq, attempts: 0 }
         return Effect.as(inboxSignal.notify, true)
       })
   })
@@ -178,28 +183,32 @@ export const makeInMemoryMessaging = Effect.gen(function*() {
         const due = [...heads.values()].filter((r) => r.availableAt <= now).slice(0, limit)
         for (const r of due) {
           r.availableAt = now + leaseMillis
-          r.entry = { ...r.entry, attempts: r.entry.attempts + 1 }
+          r.entry = { ...r.entry, attempts: r.entry.attempts + 1, token: String(++tokens) }
         }
         return due.map((r) => r.entry)
       }),
-    markSent: (replyId, providerMessageId) =>
+    markSent: (entry, providerMessageId) =>
       Effect.sync(() => {
-        const row = outbox.find((r) => r.entry.replyId === replyId)
-        if (row !== undefined) {
-          row.state = "sent"
-          row.providerMessageId = providerMessageId
-        }
+        const row = outbox.find((r) => r.entry.replyId === entry.replyId)
+        if (row === undefined) return "duplicate" as const
+        if (!row.providerMessageIds.includes(providerMessageId)) row.providerMessageIds.push(providerMessageId)
+        if (row.state !== "pending") return "duplicate" as const
+        row.state = "sent"
+        return "sent" as const
       }),
-    markFailed: (replyId, error, retryAt, now) =>
+    markFailed: (entry, error, retryAt, now) =>
       Effect.sync(() => {
-        const row = outbox.find((r) => r.entry.replyId === replyId)
-        if (row === undefined) return
+        const row = outbox.find((r) => r.entry.replyId === entry.replyId)
+        if (row === undefined || row.state !== "pending" || row.entry.token !== entry.token) return "stale" as const
         if (retryAt === undefined) [row.state, row.dead] = ["dead", { error, at: now }]
         else row.availableAt = retryAt
+        // The claim is spent: a later failure reported under it is stale.
+        row.entry = { ...row.entry, token: "" }
+        return "recorded" as const
       }),
     awaitWork: (timeoutMillis) => outboxSignal.wait(Duration.millis(timeoutMillis)),
     sessionOfSent: (providerMessageId) =>
-      Effect.sync(() => outbox.find((r) => r.state === "sent" && r.providerMessageId === providerMessageId)?.entry.sessionId),
+      Effect.sync(() => outbox.find((r) => r.providerMessageIds.includes(providerMessageId))?.entry.sessionId),
     listDead: (limit) =>
       Effect.sync(() =>
         outbox.filter((r) => r.state === "dead")

@@ -9,6 +9,8 @@ export const SendFailureReason = Schema.Literals([
   "invalid_reply",
   "unauthorized",
   "transient",
+  /** The provider did not answer in time: the message may or may not have gone out. */
+  "timeout",
   "rejected"
 ])
 export type SendFailureReason = typeof SendFailureReason.Type

@@ -1,15 +1,26 @@
-import { Clock, Effect, Layer } from "effect"
-import { Messenger } from "./Messenger.ts"
+import { Cause, Clock, Duration, Effect, Fiber, Layer } from "effect"
+import { Messenger, SendFailed } from "./Messenger.ts"
 import { Outbox, type OutboxEntry } from "./Outbox.ts"
 import { runForever } from "./runForever.ts"
 import { maskPhone } from "./PhoneNumber.ts"
 import { count, outboxEvents } from "./PipelineMetrics.ts"
+import { makeWakeSignal } from "./WakeSignal.ts"
 
 export interface SenderOptions {
+  /** Replies claimed at most per claim. */
   readonly batch: number
-  /** Replies sent at once. A claimed batch holds one reply per recipient, so each user's order holds. */
+  /**
+   * Replies in flight at once. Each recipient has at most one (`claimDue`
+   * hands out only each recipient's oldest pending reply), so a slow or hung
+   * recipient holds one slot and everyone else keeps receiving.
+   */
   readonly concurrency: number
   readonly leaseMillis: number
+  /**
+   * The longest a provider call may take; shorter than `leaseMillis`, so a
+   * live sender records every outcome before another may take the reply over.
+   */
+  readonly sendTimeoutMillis: number
   readonly idlePollMillis: number
   readonly maxAttempts: number
   readonly backoffMillis: (attempt: number) => number
@@ -19,28 +30,53 @@ export const defaultSenderOptions: SenderOptions = {
   batch: 20,
   concurrency: 8,
   leaseMillis: 30_000,
+  sendTimeoutMillis: 10_000,
   idlePollMillis: 5_000,
   maxAttempts: 8,
   backoffMillis: (attempt) => Math.min(1000 * 2 ** (attempt - 1), 300_000)
 }
 
-/** Sends one reply; a retryable failure is rescheduled with backoff, anything else is parked as dead. */
+/** Refuses options under which a live sender could lose its lease mid-send (and a reply go out twice). */
+export const checkSenderOptions = (options: SenderOptions): SenderOptions => {
+  if (!(options.sendTimeoutMillis > 0 && options.sendTimeoutMillis < options.leaseMillis)) {
+    throw new RangeError(`the send timeout (${options.sendTimeoutMillis} ms) must be positive and shorter than the outbox lease (${options.leaseMillis} ms)`)
+  }
+  return options
+}
+
+/**
+ * Sends one reply, bounded by the send timeout (a provider that does not
+ * answer is a retryable `timeout`); a retryable failure is rescheduled with
+ * backoff, anything else is parked as dead. Outcomes are recorded under the
+ * entry's claim token: a claim that went stale records nothing but a copy it
+ * did deliver (counted as `duplicate`).
+ */
 export const deliver = (entry: OutboxEntry, options: SenderOptions) =>
   Effect.gen(function*() {
     const outbox = yield* Outbox
     const messenger = yield* Messenger
-    const sent = yield* Effect.result(messenger.send(entry.to, entry.reply, entry.replyId))
+    const sent = yield* messenger.send(entry.to, entry.reply, entry.replyId).pipe(
+      Effect.timeoutOrElse({
+        duration: Duration.millis(options.sendTimeoutMillis),
+        orElse: () => Effect.fail(new SendFailed({ reason: "timeout", retryable: true, message: `no answer within ${options.sendTimeoutMillis} ms` }))
+      }),
+      Effect.result
+    )
     const now = yield* Clock.currentTimeMillis
     if (sent._tag === "Success") {
-      yield* outbox.markSent(entry.replyId, sent.success.providerMessageId, now)
-      return yield* count(outboxEvents, { event: "sent" })
+      const outcome = yield* outbox.markSent(entry, sent.success.providerMessageId, now)
+      if (outcome === "duplicate") {
+        yield* Effect.logWarning("reply delivered again").pipe(Effect.annotateLogs({ event: "outbox.duplicate", replyId: entry.replyId, attempt: entry.attempts }))
+      }
+      return yield* count(outboxEvents, { event: outcome })
     }
     const error = sent.failure
     const retry = error.retryable && entry.attempts < options.maxAttempts
-    yield* outbox.markFailed(entry.replyId, `${error.reason}: ${error.message}`, retry ? now + options.backoffMillis(entry.attempts) : undefined, now)
-    yield* count(outboxEvents, { event: retry ? "retried" : "dead" })
+    const recorded = yield* outbox.markFailed(entry, `${error.reason}: ${error.message}`, retry ? now + options.backoffMillis(entry.attempts) : undefined, now)
+    const event = recorded === "stale" ? "stale" : retry ? "retried" : "dead"
+    yield* count(outboxEvents, { event })
     yield* Effect.logWarning("reply not delivered").pipe(Effect.annotateLogs({
-      event: retry ? "outbox.retry" : "outbox.dead",
+      event: `outbox.${event === "retried" ? "retry" : event}`,
       replyId: entry.replyId,
       to: maskPhone(entry.to),
       reason: error.reason
@@ -48,17 +84,55 @@ export const deliver = (entry: OutboxEntry, options: SenderOptions) =>
   })
 
 /**
- * Delivers due replies, several recipients at once; `claimDue` hands out only
- * each recipient's oldest pending reply, so a user sees replies in the order
- * they were produced.
+ * Delivers due replies as a pool of `concurrency` independent deliveries:
+ * whenever a slot is free it claims more, so one slow recipient never holds
+ * back the others (the old batch-at-a-time loop waited for its slowest send,
+ * and five hung sends stalled a deployment's replies). `claimDue` hands out
+ * only each recipient's oldest pending reply, so a user still sees replies in
+ * the order they were produced. On shutdown, sends already under way finish
+ * and are recorded (each bounded by the send timeout) instead of being cut
+ * off and sent again by another instance.
  */
 export const runOutboxSender = (options: SenderOptions = defaultSenderOptions) =>
   Effect.gen(function*() {
+    checkSenderOptions(options)
     const outbox = yield* Outbox
-    const due = yield* outbox.claimDue(yield* Clock.currentTimeMillis, options.batch, options.leaseMillis)
-    if (due.length === 0) return yield* outbox.awaitWork(options.idlePollMillis)
-    yield* Effect.forEach(due, (entry) => deliver(entry, options), { concurrency: options.concurrency, discard: true })
-  }).pipe(runForever("outbox.error"))
+    // Deliveries under way in this process, by reply id.
+    const inFlight = new Map<string, Fiber.Fiber<void>>()
+    // A finished delivery frees a slot, and may have unblocked its recipient's next reply.
+    const finished = makeWakeSignal()
+    const idle = Duration.millis(options.idlePollMillis)
+
+    const iteration = Effect.gen(function*() {
+      const free = options.concurrency - inFlight.size
+      if (free <= 0) return yield* finished.wait(idle)
+      const due = yield* outbox.claimDue(yield* Clock.currentTimeMillis, Math.min(options.batch, free), options.leaseMillis)
+      if (due.length === 0) return yield* Effect.raceFirst(outbox.awaitWork(options.idlePollMillis), finished.wait(idle))
+      // A reply whose lease passed while this process is still recording its
+      // delivery is not sent a second time from here: that delivery's outcome
+      // is on its way (a sent reply is final whichever claim records it).
+      for (const entry of due.filter((e) => !inFlight.has(e.replyId))) {
+        const fiber = yield* deliver(entry, options).pipe(
+          runOnce,
+          Effect.ensuring(Effect.suspend(() => {
+            inFlight.delete(entry.replyId)
+            return finished.notify
+          })),
+          Effect.forkDetach({ startImmediately: false })
+        )
+        inFlight.set(entry.replyId, fiber)
+      }
+    })
+
+    return yield* iteration.pipe(
+      runForever("outbox.error"),
+      Effect.ensuring(Effect.suspend(() => Fiber.awaitAll([...inFlight.values()])))
+    )
+  })
+
+/** One delivery's failure (the store went away while marking it) is logged; the reply's lease makes it due again. */
+const runOnce = <E, R>(delivery: Effect.Effect<void, E, R>) =>
+  delivery.pipe(Effect.catchCause((cause) => Effect.logError("outbox delivery failed").pipe(Effect.annotateLogs({ event: "outbox.error", cause: Cause.pretty(cause) }))))
 
 export const OutboxSenderLayer = (options: SenderOptions = defaultSenderOptions): Layer.Layer<never, never, Outbox | Messenger> =>
   Layer.effectDiscard(Effect.forkScoped(runOutboxSender(options)))

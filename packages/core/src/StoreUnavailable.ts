@@ -7,5 +7,15 @@ import { Schema } from "effect"
  */
 export class StoreUnavailable extends Schema.TaggedError<StoreUnavailable>()("StoreUnavailable", {
   operation: Schema.String,
-  message: Schema.String
+  message: Schema.String,
+  /**
+   * The store is away for now (connection lost, restarting, deadlock) rather
+   * than refusing this request for good (a broken constraint): the same call
+   * may succeed once it is back. Workers retry such a step within their lease.
+   */
+  transient: Schema.optionalKey(Schema.Boolean)
 }) {}
+
+/** Whether `error` is a store outage worth retrying the same call for. */
+export const isTransientOutage = (error: unknown): error is StoreUnavailable =>
+  error instanceof StoreUnavailable && error.transient === true

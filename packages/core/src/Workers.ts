@@ -4,13 +4,17 @@ import { PipelineError } from "./PipelineError.ts"
 import { count, inboxEvents } from "./PipelineMetrics.ts"
 import { processMessage } from "./processMessage.ts"
 import { runForever } from "./runForever.ts"
-import type { StoreUnavailable } from "./StoreUnavailable.ts"
+import { isTransientOutage, type StoreUnavailable } from "./StoreUnavailable.ts"
 import { describeUnexpected, observeStage } from "./stage.ts"
 import type { Turn } from "./Turn.ts"
 
 export interface WorkerOptions {
   readonly concurrency: number
-  /** How long a claim is held before another worker may take the message over. */
+  /**
+   * How long a claim is held before another worker may take the message over.
+   * A live worker renews it every third of its length (so a slow model call
+   * keeps it); a short lease only bounds how long a dead worker's message waits.
+   */
   readonly lease: Duration.Duration
   /** Longest sleep with no work: a safety net behind `awaitWork` wake-ups. */
   readonly idlePoll: Duration.Duration
@@ -22,7 +26,7 @@ export type Process = typeof processMessage
 
 export const defaultWorkerOptions: WorkerOptions = {
   concurrency: 4,
-  lease: Duration.seconds(60),
+  lease: Duration.seconds(15),
   idlePoll: Duration.seconds(5),
   retry: defaultRetryPolicy
 }
@@ -35,13 +39,36 @@ type ProcessRequirements = Effect.Services<ReturnType<typeof processMessage>>
  * lease stays `LeaseLost`, since the message is another worker's now and this
  * one must not record a failure for it.
  */
-export const commitTurn = (claim: Claim, turn: Turn) =>
+export const commitTurn = (claim: Claim, turn: Turn, lease: Duration.Duration = defaultWorkerOptions.lease) =>
   Effect.gen(function*() {
     const inbox = yield* Inbox
-    return yield* inbox.complete(claim, turn).pipe(
+    return yield* whileStoreAway(inbox.complete(claim, turn), lease).pipe(
       Effect.catchTag("StoreUnavailable", (e) => Effect.fail(new PipelineError({ stage: "commit", message: e.message })))
     )
   }).pipe(observeStage("commit"))
+
+/**
+ * Retries `step` while the store is away (a restart, killed connections), for
+ * at most one lease: a worker that could not record its outcome would
+ * otherwise leave the message leased, and its user blocked, for a whole lease
+ * after the store came back. Retrying is safe because every recording step is
+ * fenced by the claim's token: once the lease has been taken over, the retry
+ * fails with `LeaseLost` instead of recording twice.
+ */
+export const whileStoreAway = <A, E>(step: Effect.Effect<A, E>, lease: Duration.Duration): Effect.Effect<A, E> =>
+  Effect.gen(function*() {
+    const giveUpAt = (yield* Clock.currentTimeMillis) + Duration.toMillis(lease)
+    let pause = 100
+    while (true) {
+      const result = yield* Effect.result(step)
+      if (result._tag === "Success") return result.success
+      const now = yield* Clock.currentTimeMillis
+      if (!isTransientOutage(result.failure) || now + pause >= giveUpAt) return yield* Effect.fail(result.failure)
+      yield* Effect.logWarning("store away; retrying").pipe(Effect.annotateLogs({ event: "store.retry", operation: result.failure.operation, pauseMillis: pause }))
+      yield* Effect.sleep(Duration.millis(pause))
+      pause = Math.min(pause * 2, 2_000)
+    }
+  })
 
 /** The entry's recorded error names the failed stage first: what an operator reading a dead entry needs. */
 const describeFailure = (cause: Cause.Cause<unknown>): { readonly error: string; readonly stage?: string } => {
@@ -69,14 +96,17 @@ export const handleClaim = (claim: Claim, options: WorkerOptions, process: Proce
       }
     }).pipe(Effect.ignore, Effect.forkChild)
     const outcome = yield* process(claim.entry.message).pipe(
-      Effect.flatMap((turn) => commitTurn(claim, turn)),
+      Effect.flatMap((turn) => commitTurn(claim, turn, options.lease)),
       Effect.as("processed" as const),
       Effect.catchCause((cause): Effect.Effect<"dead" | "retried", LeaseLost | PipelineError | StoreUnavailable> =>
         Cause.hasInterruptsOnly(cause)
           ? Effect.failCause(cause)
           : Effect.gen(function*() {
             const { error, stage } = describeFailure(cause)
-            const result = yield* inbox.fail(claim, error, yield* Clock.currentTimeMillis, options.retry)
+            const result = yield* whileStoreAway(
+              Effect.flatMap(Clock.currentTimeMillis, (now) => inbox.fail(claim, error, now, options.retry)),
+              options.lease
+            )
             yield* Effect.logWarning("processing failed").pipe(Effect.annotateLogs({
               event: result === "dead" ? "inbox.dead" : "inbox.retry",
               entryId: claim.entry.id,

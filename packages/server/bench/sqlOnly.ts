@@ -61,14 +61,7 @@ export const oneMessage = (phone: string, providerMessageId: string, text: strin
     const acceptedAt = Date.now()
     const inbound = { provider: "meta", providerMessageId, from: phone, profileName: "Demo", sentAt: acceptedAt, content: { _tag: "Text", body: text } }
     const statements = messagingSql(sql)
-    yield* statements.acceptInbox([{
-      provider: "meta",
-      provider_message_id: providerMessageId,
-      sender: phone,
-      payload: sql.json(inbound),
-      available_at: at(acceptedAt),
-      accepted_at: at(acceptedAt)
-    }])
+    yield* statements.acceptInbox([{ provider: "meta", provider_message_id: providerMessageId, sender: phone, payload: inbound }], at(acceptedAt))
 
     const now = Date.now()
     const claimed = yield* statements.claimInbox(at(now), at(now + lease))
@@ -92,17 +85,20 @@ export const oneMessage = (phone: string, providerMessageId: string, text: strin
 
     const turnAt = Date.now()
     const replyId = `meta:${entry.payload.providerMessageId}:0`
-    yield* Effect.gen(function*() {
-      const retired = yield* statements.retireInbox(entry.id, entry.lease_token, at(turnAt))
-      if (retired.length === 0) return yield* Effect.die(new Error("lease lost in the SQL-only loop"))
-      yield* statements.insertMessages([
+    const [committed] = yield* statements.commitTurn({
+      id: entry.id,
+      token: entry.lease_token,
+      at: at(turnAt),
+      sessionId: session!.id,
+      escalate: false,
+      messages: [
         {
           session_id: session!.id,
           subcontractor_id: user.id,
           direction: "inbound",
           content: body,
           provider_message_id: entry.payload.providerMessageId,
-          metadata: sql.json({ intent: listsProjects(body) ? "view_sites" : "greeting" }),
+          metadata: { intent: listsProjects(body) ? "view_sites" : "greeting" },
           created_at: at(turnAt)
         },
         {
@@ -111,20 +107,13 @@ export const oneMessage = (phone: string, providerMessageId: string, text: strin
           direction: "outbound",
           content: tool.reply.body,
           provider_message_id: null,
-          metadata: sql.json(tool.toolOutput === undefined ? { reply: tool.reply } : { reply: tool.reply, toolOutputs: [tool.toolOutput] }),
+          metadata: tool.toolOutput === undefined ? { reply: tool.reply } : { reply: tool.reply, toolOutputs: [tool.toolOutput] },
           created_at: at(turnAt + 1)
         }
-      ])
-      yield* statements.touchSession(session!.id, at(turnAt))
-      yield* statements.insertReplies([{
-        reply_id: replyId,
-        recipient: entry.payload.from,
-        session_id: session!.id,
-        payload: sql.json(tool.reply),
-        available_at: at(turnAt),
-        created_at: at(turnAt)
-      }])
-    }).pipe(sql.withTransaction)
+      ],
+      replies: [{ reply_id: replyId, recipient: entry.payload.from, session_id: session!.id, payload: tool.reply }]
+    })
+    if (committed?.committed !== true) return yield* Effect.die(new Error("lease lost in the SQL-only loop"))
 
     // The sender claims in batches of up to 20; one loop per message claims
     // what is due now, which is this reply or one of the other loops'.

@@ -1,7 +1,7 @@
 import { NodeHttpServer } from "@effect/platform-node"
 import { PgAssistant, PgRetention } from "@parley/adapters-pg"
 import { CloudApiMessenger, MetaWebhook, TwilioMessenger, TwilioWebhook } from "@parley/adapters-whatsapp"
-import { defaultPrunerOptions, defaultRetryPolicy, OutboxSenderLayer, PrunerLayer, SessionPolicy, WorkersLayer } from "@parley/core"
+import { defaultPrunerOptions, defaultRetryPolicy, defaultSenderOptions, OutboxSenderLayer, PrunerLayer, SessionPolicy, WorkersLayer } from "@parley/core"
 import { Duration, Effect, Layer, Logger, Option, Redacted, References } from "effect"
 import { HttpRouter } from "effect/http"
 import { primeAlertCounters } from "./AlertMetrics.ts"
@@ -70,8 +70,12 @@ const serverLayer = (config: ServerConfig) =>
     }))
     const policy = Layer.succeed(SessionPolicy, config.sessionPolicy)
     const background = Layer.mergeAll(
-      WorkersLayer({ concurrency: config.workers, lease: Duration.seconds(60), idlePoll: Duration.seconds(5), retry: defaultRetryPolicy }),
-      OutboxSenderLayer(),
+      WorkersLayer({ concurrency: config.workers, lease: config.leases.inbox, idlePoll: Duration.seconds(5), retry: defaultRetryPolicy }),
+      OutboxSenderLayer({
+        ...defaultSenderOptions,
+        leaseMillis: Duration.toMillis(config.leases.outbox),
+        sendTimeoutMillis: Duration.toMillis(config.leases.sendTimeout)
+      }),
       PrunerLayer(defaultPrunerOptions(config.retention))
     )
     const http = makeDrainableServer()

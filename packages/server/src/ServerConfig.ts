@@ -1,5 +1,5 @@
 import { databaseUrlConfig, poolSizeConfig } from "@parley/adapters-pg"
-import { PhoneNumber, retentionConfig, sessionPolicyConfig } from "@parley/core"
+import { leasesConfig, PhoneNumber, retentionConfig, sessionPolicyConfig } from "@parley/core"
 import { Config, Option } from "effect"
 
 /**
@@ -25,6 +25,7 @@ export const serverConfig = Config.all({
   workers: Config.Int("WORKER_COUNT").pipe(Config.withDefault(4)),
   sessionPolicy: sessionPolicyConfig,
   retention: retentionConfig,
+  leases: leasesConfig,
   maxBodyBytes: Config.Int("MAX_BODY_BYTES").pipe(Config.withDefault(256 * 1024)),
   adminToken: Config.option(Config.Redacted("ADMIN_TOKEN")),
   logFormat: Config.Literals(["pretty", "json"], "LOG_FORMAT").pipe(Config.withDefault("pretty" as const)),

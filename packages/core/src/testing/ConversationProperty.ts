@@ -179,14 +179,35 @@ export const runConversation = Effect.fnUntraced(function*(steps: ReadonlyArray<
   // does not depend on how a store orders sessions started at the same instant.
   const produced = new Map<string, Array<string>>()
   const pipeline = options.process ?? processMessage
+  const violations: Array<string> = []
+  // Each user's messages being processed right now. The same message twice is a
+  // lease taken over from a stalled worker (fenced at commit); two different
+  // messages of one user at once would break guarantee 3.
+  const inFlight = new Map<string, Map<string, number>>()
+  const enter = (inbound: InboundMessage) =>
+    Effect.sync(() => {
+      const mine = inFlight.get(inbound.from) ?? new Map<string, number>()
+      mine.set(inbound.providerMessageId, (mine.get(inbound.providerMessageId) ?? 0) + 1)
+      inFlight.set(inbound.from, mine)
+      if (mine.size > 1) violations.push(`[one-at-a-time] ${[...mine.keys()].join(" and ")} of ${inbound.from} were in flight at once`)
+    })
+  const leave = (inbound: InboundMessage) =>
+    Effect.sync(() => {
+      const mine = inFlight.get(inbound.from)
+      const n = (mine?.get(inbound.providerMessageId) ?? 1) - 1
+      if (n > 0) mine?.set(inbound.providerMessageId, n)
+      else mine?.delete(inbound.providerMessageId)
+    })
   const process = ((inbound: InboundMessage) =>
     Effect.tap(pipeline(inbound), () =>
       Effect.sync(() => {
         const order = produced.get(inbound.from) ?? []
         if (!order.includes(inbound.providerMessageId)) order.push(inbound.providerMessageId)
         produced.set(inbound.from, order)
-      }))) as Process
-  const violations: Array<string> = []
+      })).pipe(
+        Effect.ensuring(leave(inbound)),
+        (processing) => Effect.andThen(enter(inbound), processing)
+      )) as Process
   // In acceptance (arrival) order: the order the inbox promises to process each
   // user's messages in. A provider's `sentAt` may disagree (batched, reordered
   // webhooks) and is deliberately not what the order invariant checks.

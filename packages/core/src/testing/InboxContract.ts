@@ -134,6 +134,25 @@ export const inboxContract = <E>(name: string, inboxLayer: Layer.Layer<Inbox, E>
           assert.isFalse(yield* inbox.retryDead(c1.entry.id, now), "only dead entries can be retried")
         }))
 
+      it.effect("a dead entry put back goes to the end of its user's queue, never beside one in flight", () =>
+        Effect.gen(function*() {
+          const inbox = yield* Inbox
+          const from = sender()
+          const poison = message(from, "poison")
+          const next = message(from, "next")
+          yield* inbox.accept([poison, next], 1_000)
+          const c1 = (yield* claimOf(from, 2_000))!
+          assert.strictEqual(yield* inbox.fail(c1, "boom", 2_000, { maxAttempts: 1, backoff: () => Duration.seconds(1) }), "dead")
+          const inFlight = (yield* claimOf(from, 2_000))!
+          assert.strictEqual(inFlight.entry.message.providerMessageId, next.providerMessageId)
+          assert.isTrue(yield* inbox.retryDead(c1.entry.id, 2_000))
+          assert.isUndefined(yield* claimOf(from, 2_000), "the retried entry waits while `next` is in flight")
+          yield* inbox.complete(inFlight, emptyTurn(2_000))
+          const again = (yield* claimOf(from, 2_000))!
+          assert.strictEqual(again.entry.message.providerMessageId, poison.providerMessageId)
+          yield* inbox.complete(again, emptyTurn(2_000))
+        }))
+
       it.effect("release gives the entry back at once without counting an attempt", () =>
         Effect.gen(function*() {
           const inbox = yield* Inbox

@@ -50,10 +50,21 @@ const record = (to: PhoneNumber, count: number, at: number, sessionId?: SessionI
 const due = (to: PhoneNumber, now: number) =>
   Effect.gen(function*() {
     const entries = yield* (yield* Outbox).claimDue(now, 1_000, lease)
+    for (const e of entries) if (e.to !== to) claimedElsewhere.set(e.replyId, e)
     return entries.filter((e) => e.to === to)
   })
 
 const ids = (entries: ReadonlyArray<OutboxEntry>) => entries.map((e) => e.replyId)
+
+/** Claims made by `due` for other recipients, by reply id: the entry (and its token) a test later marks. */
+const claimedElsewhere = new Map<string, OutboxEntry>()
+
+/** The entry for `replyId` that an earlier `due` claimed while looking for another recipient's replies. */
+const claimedEarlier = (to: PhoneNumber, replyId: string) =>
+  Effect.suspend(() => {
+    const entry = claimedElsewhere.get(replyId)
+    return entry?.to === to ? Effect.succeed(entry) : Effect.die(new Error(`${replyId} was not claimed earlier`))
+  })
 
 const outboxCount = (event: string) =>
   Effect.map(Metric.value(Metric.withAttributes(outboxEvents, { event })), (s) => s.count)
@@ -98,18 +109,22 @@ export const outboxContract = <E, R = never>(name: string, options: OutboxContra
           const t = 1_000_000
           const [a0, a1, a2] = yield* record(alice, 3, t)
           const [b0] = yield* record(bob, 1, t)
-          assert.deepStrictEqual(ids(yield* due(alice, t)), [a0], "alice's later replies wait for her first")
-          assert.deepStrictEqual(ids(yield* due(bob, t)), [], "bob's first was claimed along with alice's")
-          yield* outbox.markSent(b0!, "wamid.b0", t)
+          const first = yield* due(alice, t)
+          assert.deepStrictEqual(ids(first), [a0], "alice's later replies wait for her first")
+          const bobs = yield* due(bob, t)
+          assert.deepStrictEqual(ids(bobs), [], "bob's first was claimed along with alice's")
+          const claimedB0 = yield* claimedEarlier(bob, b0!)
+          assert.strictEqual(yield* outbox.markSent(claimedB0, "wamid.b0", t), "sent")
           assert.deepStrictEqual(ids(yield* due(alice, t)), [], "a0 is leased and still pending: a1 may not overtake it")
-          yield* outbox.markSent(a0!, "wamid.a0", t)
+          yield* outbox.markSent(first[0]!, "wamid.a0", t)
           const second = yield* due(alice, t)
           assert.deepStrictEqual(ids(second), [a1])
           assert.strictEqual(second[0]!.reply.body, "reply 1")
           assert.strictEqual(second[0]!.attempts, 1)
-          yield* outbox.markSent(a1!, "wamid.a1", t)
-          assert.deepStrictEqual(ids(yield* due(alice, t)), [a2])
-          yield* outbox.markSent(a2!, "wamid.a2", t)
+          yield* outbox.markSent(second[0]!, "wamid.a1", t)
+          const third = yield* due(alice, t)
+          assert.deepStrictEqual(ids(third), [a2])
+          yield* outbox.markSent(third[0]!, "wamid.a2", t)
           assert.deepStrictEqual(ids(yield* due(alice, t + 10 * lease)), [], "sent replies are never claimed again")
         }))
 
@@ -124,7 +139,50 @@ export const outboxContract = <E, R = never>(name: string, options: OutboxContra
           assert.deepStrictEqual(ids(yield* due(to, t + lease - 1_000)), [], "still leased")
           const again = yield* due(to, t + lease + 1_000)
           assert.deepStrictEqual([ids(again), again[0]!.attempts], [[r0], 2], "a sender that died before markSent is taken over")
-          yield* outbox.markSent(r0!, "wamid.lease", t + lease + 1_000)
+          assert.notStrictEqual(again[0]!.token, first[0]!.token, "each claim has its own token")
+          yield* outbox.markSent(again[0]!, "wamid.lease", t + lease + 1_000)
+        }))
+
+      it.effect("a stale claim is fenced: its late failure neither reopens nor kills the reply, and every copy's id leads to the session", () =>
+        Effect.gen(function*() {
+          const outbox = yield* Outbox
+          const session = yield* options.newSession
+          const to = recipient()
+          const t = 2_500_000
+          const [r0, r1] = yield* record(to, 2, t, session)
+          const stale = (yield* due(to, t))[0]!
+          const current = (yield* due(to, t + lease + 1_000))[0]!
+          assert.strictEqual(current.replyId, r0)
+          // The stale sender's send did go out after all, slowly: both copies exist.
+          const firstCopy = `wamid.copy1.${crypto.randomUUID()}`
+          const secondCopy = `wamid.copy2.${crypto.randomUUID()}`
+          assert.strictEqual(yield* outbox.markSent(current, secondCopy, t + lease + 2_000), "sent")
+          assert.strictEqual(yield* outbox.markSent(stale, firstCopy, t + lease + 3_000), "duplicate", "a second copy is reported, not recorded over the first")
+          assert.strictEqual(yield* outbox.sessionOfSent(firstCopy), session, "a tap on the first copy carries the session")
+          assert.strictEqual(yield* outbox.sessionOfSent(secondCopy), session, "and so does a tap on the second")
+          assert.strictEqual(yield* outbox.markFailed(stale, "transient: late 500", t + lease + 60_000, t + lease + 4_000), "stale")
+          assert.strictEqual(yield* outbox.markFailed(stale, "rejected: late 400", undefined, t + lease + 4_000), "stale")
+          assert.deepStrictEqual(ids(yield* due(to, t + 10 * lease)), [r1], "r0 stays sent: never claimed again; r1 goes out")
+          const next = (yield* due(to, t + 10 * lease + lease + 1))
+          assert.deepStrictEqual(ids(next), [r1], "r1 taken over after its lease")
+          yield* outbox.markSent(next[0]!, `wamid.r1.${crypto.randomUUID()}`, t + 12 * lease)
+        }))
+
+      it.effect("a failure reported under a claim that was taken over changes nothing", () =>
+        Effect.gen(function*() {
+          const outbox = yield* Outbox
+          const to = recipient()
+          const t = 2_700_000
+          const [r0] = yield* record(to, 1, t)
+          const stale = (yield* due(to, t))[0]!
+          const current = (yield* due(to, t + lease + 1_000))[0]!
+          assert.strictEqual(yield* outbox.markFailed(stale, "rejected: late", undefined, t + lease + 2_000), "stale", "the reply is not parked by a stale claim")
+          assert.deepStrictEqual(ids(yield* due(to, t + lease + 2_000)), [], "still leased to the current claim")
+          assert.strictEqual(yield* outbox.markFailed(current, "transient: 503", t + lease + 10_000, t + lease + 2_000), "recorded")
+          assert.strictEqual(yield* outbox.markFailed(current, "transient: again", t + lease + 10_000, t + lease + 2_000), "stale", "a claim records one outcome")
+          const retried = yield* due(to, t + lease + 10_000)
+          assert.deepStrictEqual(ids(retried), [r0])
+          yield* outbox.markSent(retried[0]!, `wamid.fenced.${crypto.randomUUID()}`, t + lease + 10_000)
         }))
 
       it.effect("markFailed with a retry time holds the recipient's later replies back until then", () =>
@@ -133,14 +191,15 @@ export const outboxContract = <E, R = never>(name: string, options: OutboxContra
           const to = recipient()
           const t = 3_000_000
           const [r0, r1] = yield* record(to, 2, t)
-          yield* due(to, t)
-          yield* outbox.markFailed(r0!, "transient: 503", t + 10_000, t)
+          const claimed = yield* due(to, t)
+          assert.strictEqual(yield* outbox.markFailed(claimed[0]!, "transient: 503", t + 10_000, t), "recorded")
           assert.deepStrictEqual(ids(yield* due(to, t + 5_000)), [], "r0 waits for its retry, and r1 behind it")
           const retried = yield* due(to, t + 10_000)
           assert.deepStrictEqual([ids(retried), retried[0]!.attempts], [[r0], 2])
-          yield* outbox.markSent(r0!, "wamid.retried", t + 10_000)
-          assert.deepStrictEqual(ids(yield* due(to, t + 10_000)), [r1])
-          yield* outbox.markSent(r1!, "wamid.after", t + 10_000)
+          yield* outbox.markSent(retried[0]!, "wamid.retried", t + 10_000)
+          const after = yield* due(to, t + 10_000)
+          assert.deepStrictEqual(ids(after), [r1])
+          yield* outbox.markSent(after[0]!, "wamid.after", t + 10_000)
         }))
 
       it.effect("markFailed without a retry parks the reply as dead: never claimed again, the next one goes out", () =>
@@ -148,11 +207,12 @@ export const outboxContract = <E, R = never>(name: string, options: OutboxContra
           const outbox = yield* Outbox
           const to = recipient()
           const t = 4_000_000
-          const [r0, r1] = yield* record(to, 2, t)
-          yield* due(to, t)
-          yield* outbox.markFailed(r0!, "invalid_recipient: no WhatsApp", undefined, t)
-          assert.deepStrictEqual(ids(yield* due(to, t)), [r1], "a dead reply does not block its recipient")
-          yield* outbox.markSent(r1!, "wamid.next", t)
+          const [, r1] = yield* record(to, 2, t)
+          const claimed = yield* due(to, t)
+          yield* outbox.markFailed(claimed[0]!, "invalid_recipient: no WhatsApp", undefined, t)
+          const next = yield* due(to, t)
+          assert.deepStrictEqual(ids(next), [r1], "a dead reply does not block its recipient")
+          yield* outbox.markSent(next[0]!, "wamid.next", t)
           assert.deepStrictEqual(ids(yield* due(to, t + 100 * lease)), [])
         }))
 
@@ -162,8 +222,8 @@ export const outboxContract = <E, R = never>(name: string, options: OutboxContra
           const to = recipient()
           const t = 4_500_000
           const [r0] = yield* record(to, 1, t)
-          yield* due(to, t)
-          yield* outbox.markFailed(r0!, "rejected: (#131008) Required parameter is missing", undefined, t + 1)
+          const [claimed] = yield* due(to, t)
+          yield* outbox.markFailed(claimed!, "rejected: (#131008) Required parameter is missing", undefined, t + 1)
           const dead = (yield* outbox.listDead(1_000)).filter((d) => d.replyId === r0)
           assert.deepStrictEqual(dead.map((d) => [d.to, d.attempts, d.error, d.failedAt]), [[to, 1, "rejected: (#131008) Required parameter is missing", t + 1]])
           assert.isFalse(yield* outbox.retryDead("meta:no-such-reply:0", t + 2), "an unknown reply")
@@ -172,7 +232,7 @@ export const outboxContract = <E, R = never>(name: string, options: OutboxContra
           assert.deepStrictEqual((yield* outbox.listDead(1_000)).filter((d) => d.replyId === r0), [], "no longer listed")
           const again = yield* due(to, t + 2)
           assert.deepStrictEqual([ids(again), again[0]?.attempts], [[r0], 1], "claimable at once, as its first attempt")
-          yield* outbox.markSent(r0!, "wamid.revived", t + 2)
+          yield* outbox.markSent(again[0]!, "wamid.revived", t + 2)
         }))
 
       it.effect("sessionOfSent maps a sent reply's provider id to the session it was sent in", () =>
@@ -185,12 +245,14 @@ export const outboxContract = <E, R = never>(name: string, options: OutboxContra
           const [without] = yield* record(to, 1, t)
           const providerId = `wamid.sent.${crypto.randomUUID()}`
           assert.isUndefined(yield* outbox.sessionOfSent(providerId), "unknown before it is sent")
-          assert.deepStrictEqual(ids(yield* due(to, t)), [withSession])
-          yield* outbox.markSent(withSession!, providerId, t)
+          const first = yield* due(to, t)
+          assert.deepStrictEqual(ids(first), [withSession])
+          yield* outbox.markSent(first[0]!, providerId, t)
           assert.strictEqual(yield* outbox.sessionOfSent(providerId), session)
           const otherId = `wamid.sent.${crypto.randomUUID()}`
-          assert.deepStrictEqual(ids(yield* due(to, t)), [without])
-          yield* outbox.markSent(without!, otherId, t)
+          const second = yield* due(to, t)
+          assert.deepStrictEqual(ids(second), [without])
+          yield* outbox.markSent(second[0]!, otherId, t)
           assert.isUndefined(yield* outbox.sessionOfSent(otherId), "a reply to an unknown sender has no session")
         }))
 

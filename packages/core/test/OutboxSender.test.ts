@@ -1,0 +1,109 @@
+import { assert, describe, it } from "@effect/vitest"
+import {
+  Inbox,
+  InboundMessage,
+  InMemoryMessagingLayer,
+  InMemorySessionStore,
+  Messenger,
+  outboxEvents,
+  PhoneNumber,
+  runOutboxSender,
+  checkSenderOptions,
+  defaultSenderOptions,
+  type Reply
+} from "@parley/core"
+import { Clock, Deferred, Duration, Effect, Fiber, Layer, Metric } from "effect"
+import { TestClock } from "effect/testing"
+
+const hung = PhoneNumber.make("+33600000001")
+const other = PhoneNumber.make("+33600000002")
+
+/** A messenger whose sends to `hung` never answer (until the test lets them), and that records the rest. */
+const makeMessenger = Effect.gen(function*() {
+  const release = yield* Deferred.make<void>()
+  const sent: Array<{ readonly to: string; readonly body: string }> = []
+  let calls = 0
+  const messenger = Messenger.of({
+    send: (to: PhoneNumber, reply: Reply) =>
+      Effect.gen(function*() {
+        calls++
+        if (to === hung) yield* Deferred.await(release)
+        sent.push({ to, body: reply.body })
+        return { providerMessageId: `wamid.sent.${sent.length}.${crypto.randomUUID()}` }
+      }),
+    markAsRead: () => Effect.void
+  })
+  return { messenger, release, sent, calls: () => calls }
+})
+
+/** One reply to `to`, recorded the way replies enter the outbox: the turn of one of `to`'s messages. */
+const record = (to: PhoneNumber, body: string) =>
+  Effect.gen(function*() {
+    const inbox = yield* Inbox
+    const now = yield* Clock.currentTimeMillis
+    const id = `wamid.in.${crypto.randomUUID()}`
+    yield* inbox.accept([new InboundMessage({ provider: "meta", providerMessageId: id, from: to, sentAt: now, content: { _tag: "Text", body: "hi" } })], now)
+    const claim = (yield* inbox.claim(now, Duration.seconds(60)))!
+    yield* inbox.complete(claim, { messages: [], replies: [{ replyId: `meta:${id}:0`, to, reply: { _tag: "TextReply", body } }], escalate: false, at: now })
+  })
+
+const eventually = (check: () => boolean, what: string) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 200; i++) {
+      if (check()) return
+      yield* Effect.yieldNow
+      yield* TestClock.withLive(Effect.sleep(Duration.millis(2)))
+    }
+    return assert.fail(`never happened: ${what}`)
+  })
+
+const ports = InMemoryMessagingLayer.pipe(Layer.provideMerge(InMemorySessionStore))
+
+describe("the outbox sender", () => {
+  it.effect("a recipient whose send hangs holds one slot: everyone else keeps receiving, replies produced later included", () =>
+    Effect.gen(function*() {
+      const m = yield* makeMessenger
+      yield* record(hung, "to the hung one")
+      yield* record(other, "first")
+      const sender = yield* runOutboxSender({ ...defaultSenderOptions, idlePollMillis: 50 }).pipe(
+        Effect.provideService(Messenger, m.messenger),
+        Effect.forkChild
+      )
+      yield* eventually(() => m.sent.some((s) => s.body === "first"), "the other recipient's first reply")
+      // Produced after the hung send started: the old batch loop waited for its whole batch here.
+      yield* record(other, "second")
+      yield* eventually(() => m.sent.some((s) => s.body === "second"), "the other recipient's later reply, while the first still hangs")
+      assert.isFalse(m.sent.some((s) => s.to === hung), "the hung send has not answered")
+      yield* Deferred.succeed(m.release, undefined)
+      yield* eventually(() => m.sent.some((s) => s.to === hung), "the hung send finishing")
+      yield* Fiber.interrupt(sender)
+    }).pipe(Effect.provide(ports)))
+
+  it.effect("a provider that never answers fails the send as a retryable timeout after the send timeout", () =>
+    Effect.gen(function*() {
+      const m = yield* makeMessenger
+      yield* record(hung, "never answered")
+      const options = { ...defaultSenderOptions, sendTimeoutMillis: 10_000, idlePollMillis: 20_000 }
+      const sender = yield* runOutboxSender(options).pipe(Effect.provideService(Messenger, m.messenger), Effect.forkChild)
+      yield* eventually(() => m.calls() === 1, "the first attempt")
+      const retried = Metric.value(Metric.withAttributes(outboxEvents, { event: "retried" }))
+      assert.strictEqual((yield* retried).count, 0)
+      yield* TestClock.adjust(Duration.millis(9_999))
+      assert.strictEqual((yield* retried).count, 0, "still within the send timeout")
+      yield* TestClock.adjust(Duration.millis(1))
+      yield* Effect.repeat(Effect.yieldNow, { times: 50 })
+      assert.strictEqual((yield* retried).count, 1, "timed out: rescheduled with backoff")
+      // Due after the backoff; a retry wakes nobody, the idle poll finds it.
+      yield* TestClock.adjust(Duration.millis(options.idlePollMillis))
+      yield* eventually(() => m.calls() === 2, "the retry after the backoff")
+      // Stopping waits for sends under way (each bounded by the send timeout): let this one answer.
+      yield* Deferred.succeed(m.release, undefined)
+      yield* Fiber.interrupt(sender)
+      assert.strictEqual(m.sent.length, 1, "the send under way finished before the sender stopped")
+    }).pipe(Effect.provide(ports), Effect.provideService(Metric.MetricRegistry, new Map())))
+
+  it("refuses a send timeout that is not shorter than the lease", () => {
+    assert.throws(() => checkSenderOptions({ ...defaultSenderOptions, sendTimeoutMillis: 30_000, leaseMillis: 30_000 }), /shorter than the outbox lease/)
+    assert.strictEqual(checkSenderOptions(defaultSenderOptions), defaultSenderOptions)
+  })
+})

@@ -1,0 +1,83 @@
+import { assert, describe, it } from "@effect/vitest"
+import {
+  defaultWorkerOptions,
+  handleClaim,
+  Inbox,
+  InboundMessage,
+  InMemorySessionStore,
+  makeInMemoryMessaging,
+  PhoneNumber,
+  StoreUnavailable,
+  type Claim,
+  type Process,
+  type Turn,
+  type WorkerOptions
+} from "@parley/core"
+import { Clock, Duration, Effect, Fiber } from "effect"
+import { TestClock } from "effect/testing"
+
+const outage = (operation: string) =>
+  new StoreUnavailable({ operation, message: "ConnectionError: Connection closed", transient: true })
+
+/** The in-memory inbox behind a switch: while `down`, recording an outcome fails as a lost connection would. */
+const flakyInbox = Effect.gen(function*() {
+  const base = yield* makeInMemoryMessaging
+  const state = { down: false }
+  const inbox = Inbox.of({
+    ...base.inbox,
+    complete: (claim, turn) => Effect.suspend(() => (state.down ? Effect.fail(outage("inbox.complete")) : base.inbox.complete(claim, turn))),
+    fail: (claim, error, now, policy) =>
+      Effect.suspend(() => (state.down ? Effect.fail(outage("inbox.fail")) : base.inbox.fail(claim, error, now, policy)))
+  })
+  return { inbox, state, inspect: base.inspect }
+})
+
+const emptyTurn = (at: number): Turn => ({ messages: [], replies: [], escalate: false, at })
+
+/**
+ * `handleClaim` with a pipeline that only returns an empty turn. `Process` is
+ * typed after the worksite's `processMessage`, whose services this stand-in
+ * does not use: the cast drops them from the requirements.
+ */
+const handleWith = (claim: Claim, options: WorkerOptions, turn: Effect.Effect<Turn>) =>
+  handleClaim(claim, options, (() => turn) as unknown as Process) as Effect.Effect<"processed" | "dead" | "retried", unknown, Inbox>
+
+describe("workers across a store outage", () => {
+  it.effect("a turn that could not be committed while the store was away is committed once it is back, well within the lease", () =>
+    Effect.gen(function*() {
+      const { inbox, state, inspect } = yield* flakyInbox
+      const now = yield* Clock.currentTimeMillis
+      const from = PhoneNumber.make("+33611111111")
+      yield* inbox.accept([new InboundMessage({ provider: "meta", providerMessageId: "wamid.outage", from, sentAt: now, content: { _tag: "Text", body: "hi" } })], now)
+      const options = { ...defaultWorkerOptions, lease: Duration.seconds(15) }
+      const claim = (yield* inbox.claim(now, options.lease))!
+      state.down = true
+      const worker = yield* handleWith(claim, options, Clock.currentTimeMillis.pipe(Effect.map(emptyTurn))).pipe(
+        Effect.provideService(Inbox, inbox),
+        Effect.forkChild
+      )
+      yield* TestClock.adjust(Duration.seconds(3))
+      state.down = false
+      yield* TestClock.adjust(Duration.seconds(3))
+      assert.strictEqual(yield* Fiber.join(worker), "processed")
+      const entry = (yield* inspect).inbox.find((e) => e.entry.message.providerMessageId === "wamid.outage")
+      assert.deepStrictEqual([entry?.state, entry?.entry.attempts], ["done", 1], "committed by the same claim, no attempt lost")
+    }).pipe(Effect.provide(InMemorySessionStore)))
+
+  it.effect("a refusal that is not an outage is not retried: the entry is failed at once", () =>
+    Effect.gen(function*() {
+      const { inbox, inspect } = yield* flakyInbox
+      const now = yield* Clock.currentTimeMillis
+      const from = PhoneNumber.make("+33622222222")
+      yield* inbox.accept([new InboundMessage({ provider: "meta", providerMessageId: "wamid.refused", from, sentAt: now, content: { _tag: "Text", body: "hi" } })], now)
+      const claim = (yield* inbox.claim(now, defaultWorkerOptions.lease))!
+      const refusing = Inbox.of({
+        ...inbox,
+        complete: () => Effect.fail(new StoreUnavailable({ operation: "inbox.complete", message: "ConstraintError (23503): violates foreign key" }))
+      })
+      const outcome = yield* handleWith(claim, defaultWorkerOptions, Effect.succeed(emptyTurn(now))).pipe(Effect.provideService(Inbox, refusing))
+      assert.strictEqual(outcome, "retried")
+      const entry = (yield* inspect).inbox.find((e) => e.entry.message.providerMessageId === "wamid.refused")
+      assert.strictEqual(entry?.state, "pending")
+    }).pipe(Effect.provide(InMemorySessionStore)))
+})
