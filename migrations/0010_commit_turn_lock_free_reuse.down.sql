@@ -1,3 +1,4 @@
+DROP INDEX conversation_sessions_recent;
 -- Back to the version of migration 0003.
 CREATE OR REPLACE FUNCTION parley_get_or_create_session(
   p_subcontractor_id uuid,

@@ -60,10 +60,12 @@ describe("migrations", () => {
         const newest = yield* sql<{ id: string }>`SELECT id::text AS id FROM conversation_sessions ORDER BY last_message_at DESC LIMIT 1`
         const health = yield* sessionHealth
         assert.strictEqual((yield* health.duplicateActiveSessions).length, 1, "the seed's check sees the duplicates")
+        assert.strictEqual(yield* health.usersWithDuplicateActiveSessions, 1, "without the index, the scrape's count reads the sessions")
 
         const migrator = yield* makeMigrator()
         yield* migrator.up()
         assert.strictEqual((yield* health.duplicateActiveSessions).length, 0, "the seed's check returns 0 rows")
+        assert.strictEqual(yield* health.usersWithDuplicateActiveSessions, 0, "with the index, none can exist")
         const rows = yield* sql<{ id: string; status: string; end_reason: string | null }>`
           SELECT id::text AS id, status, end_reason FROM conversation_sessions WHERE subcontractor_id = ${user}::uuid`
         assert.deepStrictEqual(rows.filter((r) => r.status === "active").map((r) => r.id), [newest[0]!.id], "the newest is kept")

@@ -33,7 +33,7 @@ export const primeAlertCounters = Effect.all([
 export const refreshDatabaseGauges = Effect.gen(function*() {
   const health = yield* sessionHealth
   yield* Metric.update(maxSessionsPerUser, yield* health.maxSessionsPerUserLastMinute)
-  yield* Metric.update(usersWithDuplicates, (yield* health.duplicateActiveSessions).length)
+  yield* Metric.update(usersWithDuplicates, yield* health.usersWithDuplicateActiveSessions)
   yield* Metric.update(uniqueIndexPresent, (yield* health.uniqueIndexPresent) ? 1 : 0)
 }).pipe(
   Effect.catch((error) => Effect.logWarning("database gauges not refreshed").pipe(Effect.annotateLogs({ event: "metrics.db_unavailable", error: error.message })))

@@ -1,3 +1,4 @@
+import { loadMigrations } from "@parley/adapters-pg"
 import { createScratchDatabase } from "@parley/adapters-pg/testing"
 import { execFile } from "node:child_process"
 import { fileURLToPath } from "node:url"
@@ -37,14 +38,16 @@ describe("the parley CLI", () => {
 
     const early = await parley(["doctor"])
     assert.strictEqual(early.code, 1, "doctor fails on an unmigrated database")
-    assert.match(early.stdout, /✗ migrations: 6 pending/)
+    const versions = loadMigrations().map((m) => m.version)
+    const above2 = versions.filter((v) => v > 2)
+    assert.include(early.stdout, `✗ migrations: ${versions.length} pending`)
     assert.match(early.stderr, /^parley: doctor: 1 check\(s\) failed/m)
     assert.notMatch(early.stderr, /\n\s+at /, "one line, no stack trace")
 
-    assert.match((await parley(["migrate", "up"])).stdout, /applied 1, 2, 3, 4, 5, 6/)
-    assert.match((await parley(["migrate", "down", "2"])).stdout, /rolled back 6, 5, 4, 3/)
+    assert.include((await parley(["migrate", "up"])).stdout, `applied ${versions.join(", ")}`)
+    assert.include((await parley(["migrate", "down", "2"])).stdout, `rolled back ${[...above2].reverse().join(", ")}`)
     assert.match((await parley(["migrate", "status"])).stdout, /^0003 get_or_create_session\s+pending$/m)
-    assert.match((await parley(["migrate", "up"])).stdout, /applied 3, 4, 5, 6/)
+    assert.include((await parley(["migrate", "up"])).stdout, `applied ${above2.join(", ")}`)
     assert.match((await parley(["seed-demo"])).stdout, /demo data seeded/)
 
     const healthy = await parley(["doctor"])
