@@ -12,9 +12,10 @@ const ago = (days: number) => new Date(now - days * day)
 /** Inbox and outbox rows of every state, some older than the 30-day cut, some not. */
 const seed = Effect.gen(function*() {
   const sql = yield* PgClient.PgClient
+  let seq = 0
   const inbox = (id: string, state: string, days: number) =>
-    sql`INSERT INTO inbox (provider, provider_message_id, sender, payload, state, available_at, accepted_at, completed_at)
-        VALUES ('meta', ${id}, '+33600000001', '{}'::jsonb, ${state}, ${ago(days)}, ${ago(days)}, ${state === "done" ? ago(days) : null})`
+    sql`INSERT INTO inbox (provider, provider_message_id, sender, sender_seq, payload, state, available_at, accepted_at, completed_at)
+        VALUES ('meta', ${id}, '+33600000001', ${++seq}, '{}'::jsonb, ${state}, ${ago(days)}, ${ago(days)}, ${state === "done" ? ago(days) : null})`
   const outbox = (id: string, state: string, days: number) =>
     sql`INSERT INTO outbox (reply_id, recipient, payload, state, available_at, created_at, sent_at)
         VALUES (${id}, '+33600000001', '{}'::jsonb, ${state}, ${ago(days)}, ${ago(days)}, ${state === "sent" ? ago(days) : null})`
