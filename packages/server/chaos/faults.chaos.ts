@@ -7,7 +7,7 @@
 import { PgClient } from "@effect/sql-pg"
 import { freePort, makeMigrator, splitStatements, startEmbeddedPostgres, type RunningPostgres } from "@parley/adapters-pg"
 import { metaWebhookPayload, postMetaWebhook, startFakeGraphApi, type FakeGraphApi, type GraphFaults } from "@parley/adapters-whatsapp/testing"
-import { PhoneNumber } from "@parley/core"
+import { defaultSenderOptions, PhoneNumber } from "@parley/core"
 import { Effect, Redacted } from "effect"
 import { createHmac } from "node:crypto"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -31,6 +31,8 @@ const settleTimeoutMs = 120_000
 /** "Wake-ups back within seconds": an idle user's reply after the phase. */
 const wakeUpBoundMs = 3_000
 const texts = ["Bonjour", "menu", "chantiers"]
+/** Sends in flight at once per instance: the outbox sender's default concurrency. */
+const senderConcurrency = defaultSenderOptions.concurrency
 const phones = Array.from({ length: userCount }, (_, i) => PhoneNumber.make(`+3362${String(i + 1).padStart(7, "0")}`))
 /** Users who only send the wake-up probes: their queues are idle when probed. */
 const probePhones = Array.from({ length: instanceCount }, (_, i) => PhoneNumber.make(`+3363${String(i + 1).padStart(7, "0")}`))
@@ -237,6 +239,7 @@ interface Figures {
   readonly recoveryMs: number | undefined
   readonly drainMs: number | undefined
   readonly duplicates: number
+  readonly allowedDuplicates: number
   readonly overlaps: number
   readonly orderViolations: number
   readonly wakeUpMs: number
@@ -253,10 +256,19 @@ let previous = { duplicates: 0, overlaps: 0, orderViolations: 0 }
 const phase = async (
   name: string,
   fault: () => Promise<string | void>,
-  afterCheck: () => Promise<void> = async () => {},
-  /** Ends a fault that lasts (the Graph API misbehaving), once the load is over: recovery is measured from there. */
-  heal?: () => Promise<void>
+  options: {
+    readonly afterCheck?: () => Promise<void>
+    /** Ends a fault that lasts (the Graph API misbehaving), once the load is over: recovery is measured from there. */
+    readonly heal?: () => Promise<void>
+    /**
+     * Copies fenced at-least-once delivery allows: a send whose outcome could not be recorded
+     * (its process killed, or the database gone, between the provider's answer and markSent),
+     * at most one per send in flight then. Zero where no such window opens.
+     */
+    readonly allowedDuplicates?: number
+  } = {}
 ) => {
+  const { afterCheck = async () => {}, heal, allowedDuplicates = 0 } = options
   const ackedBefore = acked.size
   const postsBefore = load.posts
   const running = runLoad(name.replace(/\W+/g, "_"))
@@ -308,6 +320,7 @@ const phase = async (
     recoveryMs,
     drainMs,
     duplicates: delta.duplicates,
+    allowedDuplicates,
     overlaps: delta.overlaps,
     orderViolations: delta.orderViolations,
     wakeUpMs: Math.max(...wakeUps),
@@ -320,7 +333,7 @@ const phase = async (
   expect.soft(notDone, "every inbox row done (none pending, none dead)").toBe(0)
   expect.soft(repliesNotSent, "every reply sent (none pending, none dead)").toBe(0)
   expect.soft(replies.missing, "every reply marked sent reached the Graph API").toBe(0)
-  expect.soft(delta.duplicates, "replies delivered twice to the Graph API").toBe(0)
+  expect.soft(delta.duplicates, `replies delivered twice to the Graph API (at most ${allowedDuplicates} here)`).toBeLessThanOrEqual(allowedDuplicates)
   expect.soft(delta.overlaps, "lease grants overlapping another of the same sender (two messages of a user in flight)").toBe(0)
   expect.soft(delta.orderViolations, "messages of a user processed out of order").toBe(0)
   expect.soft(twoActive, "users with two active sessions").toBe(0)
@@ -358,10 +371,10 @@ afterAll(async () => {
   const f = (ms: number | undefined) => (ms === undefined ? `> ${settleTimeoutMs / 1000} s` : `${(ms / 1000).toFixed(1)} s`)
   console.log([
     "",
-    "| Phase | Acknowledged | Retried posts | Settled after the fault | Drained after load and fault | Duplicate replies | Two in flight | Out of order | Idle reply after | Note |",
+    "| Phase | Acknowledged | Retried posts | Settled after the fault | Drained after load and fault | Duplicate replies (allowed) | Two in flight | Out of order | Idle reply after | Note |",
     "|---|---|---|---|---|---|---|---|---|---|",
     ...figures.map((p) =>
-      `| ${p.phase} | ${p.acknowledged} | ${p.retriedPosts} | ${f(p.recoveryMs)} | ${f(p.drainMs)} | ${p.duplicates} | ${p.overlaps} | ${p.orderViolations} | ${Number.isFinite(p.wakeUpMs) ? f(p.wakeUpMs) : "no answer"} | ${p.note} |`),
+      `| ${p.phase} | ${p.acknowledged} | ${p.retriedPosts} | ${f(p.recoveryMs)} | ${f(p.drainMs)} | ${p.duplicates} (≤ ${p.allowedDuplicates}) | ${p.overlaps} | ${p.orderViolations} | ${Number.isFinite(p.wakeUpMs) ? f(p.wakeUpMs) : "no answer"} | ${p.note} |`),
     "",
     `Load: ${load.posts} posts, ${load.refused} refused (non-200), ${load.networkErrors} network errors, ${load.redeliveries} redeliveries (${load.redeliveriesAccepted} accepted as new).`,
     `Graph API faults: ${JSON.stringify(graph?.faultStats())}.`
@@ -375,30 +388,32 @@ describe("chaos: three instances, one Postgres, faults under load", () => {
     phase("kill -9 of an instance", async () => {
       servers[0]!.process.kill("SIGKILL")
       await exited(servers[0]!, 10_000)
-    }, () => startInstance(0)))
+    }, { afterCheck: () => startInstance(0), allowedDuplicates: senderConcurrency }))
 
   it("pg_terminate_backend of every parley connection", () =>
     phase("pg_terminate_backend of every connection", async () => {
       const [row] = await query<{ n: number }>(
         "SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = 'chaos' AND pid <> pg_backend_pid()")
       return `${row!.n} backends killed`
-    }))
+    }, { allowedDuplicates: senderConcurrency * instanceCount }))
 
   it("Postgres restart (5 s down)", () =>
     phase("Postgres restart", async () => {
       await postgres!.stop()
       await sleep(5_000)
       await startPostgres()
-    }))
+    }, { allowedDuplicates: senderConcurrency * instanceCount }))
 
   it("Graph API: for 10 s every 4th send answers 500 and 6 sends hang 35 s", () => {
     let since = 0
     return phase("Graph API 500s and hangs (10 s)", async () => {
       since = Date.now()
       graph.setFaults({ failEvery: 4, hang: { count: 6, millis: 35_000 } } satisfies GraphFaults)
-    }, undefined, async () => {
-      await sleep(since + 10_000 - Date.now())
-      graph.setFaults({})
+    }, {
+      heal: async () => {
+        await sleep(since + 10_000 - Date.now())
+        graph.setFaults({})
+      }
     })
   })
 
@@ -410,9 +425,11 @@ describe("chaos: three instances, one Postgres, faults under load", () => {
       s.process.kill("SIGTERM")
       exitCode = await exited(s, 30_000)
       return `exit ${exitCode} after ${((Date.now() - t0) / 1000).toFixed(1)} s`
-    }, async () => {
-      expect.soft(exitCode, "the instance exits 0 on SIGTERM").toBe(0)
-      await startInstance(1)
+    }, {
+      afterCheck: async () => {
+        expect.soft(exitCode, "the instance exits 0 on SIGTERM").toBe(0)
+        await startInstance(1)
+      }
     })
   })
 })
