@@ -8,8 +8,9 @@ import {
   makeWakeSignal,
   Outbox,
   Reply,
-  PhoneNumber,
+  senderKeyOf,
   SessionId,
+  UserAddress,
   type Claim,
   type DeadEntry,
   type DeadReply,
@@ -25,6 +26,7 @@ const encodeInbound = Schema.encodeSync(InboundMessage)
 const decodeInbound = Schema.decodeUnknownEffect(InboundMessage)
 const encodeReply = Schema.encodeSync(Reply)
 const decodeReply = Schema.decodeUnknownEffect(Reply)
+const decodeAddress = Schema.decodeUnknownEffect(UserAddress)
 
 const toEntry = (row: Pick<ClaimedInboxRow, "id" | "payload" | "attempts" | "accepted_at">) =>
   Effect.map(decodeInbound(row.payload), (message): InboxEntry => ({
@@ -73,7 +75,8 @@ export const makePgMessaging = Effect.gen(function*() {
         const rows = messages.map((m): AcceptedRow => ({
           provider: m.provider,
           provider_message_id: m.providerMessageId,
-          sender: m.from,
+          // A user's queue: their BSUID when the provider sends one, else their address (see senderKeyOf).
+          sender: senderKeyOf(m),
           payload: encodeInbound(m)
         }))
         if (!Arr.isReadonlyArrayNonEmpty(rows)) return { accepted: 0, duplicates: 0 }
@@ -168,9 +171,9 @@ export const makePgMessaging = Effect.gen(function*() {
           // UPDATE … RETURNING does not keep the CTE's order.
           [...rows].sort((a, b) => Number(a.seq) - Number(b.seq)),
           (row) =>
-            Effect.map(decodeReply(row.payload), (reply): OutboxEntry => ({
+            Effect.map(Effect.all([decodeReply(row.payload), decodeAddress(row.recipient)]), ([reply, to]): OutboxEntry => ({
               replyId: row.reply_id,
-              to: PhoneNumber.make(row.recipient),
+              to,
               reply,
               attempts: row.attempts,
               token: row.lease_token
@@ -203,14 +206,15 @@ export const makePgMessaging = Effect.gen(function*() {
       sql<{ reply_id: string; recipient: string; attempts: number; last_error: string | null; available_at: Date }>`
         SELECT reply_id, recipient, attempts, last_error, available_at FROM outbox
         WHERE state = 'dead' ORDER BY available_at DESC LIMIT ${limit}`.pipe(
-        Effect.map((rows) =>
-          rows.map((r): DeadReply => ({
-            replyId: r.reply_id,
-            to: PhoneNumber.make(r.recipient),
-            attempts: r.attempts,
-            error: r.last_error ?? "",
-            failedAt: r.available_at.getTime()
-          }))
+        Effect.flatMap((rows) =>
+          Effect.forEach(rows, (r) =>
+            Effect.map(decodeAddress(r.recipient), (to): DeadReply => ({
+              replyId: r.reply_id,
+              to,
+              attempts: r.attempts,
+              error: r.last_error ?? "",
+              failedAt: r.available_at.getTime()
+            })))
         ),
         orUnavailable("outbox.listDead")
       ),

@@ -1,9 +1,24 @@
 import { PgClient } from "@effect/sql-pg"
-import { Directory, Incident, PhoneNumber, Project, ProjectId, Subcontractor, Task, TaskId, UserId, Worksite } from "@parley/core"
+import { BusinessScopedUserId, Directory, Incident, PhoneNumber, Project, ProjectId, Subcontractor, Task, TaskId, UserId, Worksite } from "@parley/core"
 import { Context, Effect, Layer, Schema } from "effect"
 import { orUnavailable } from "./mapSqlError.ts"
 
-const SubcontractorRow = Schema.Struct({ id: Schema.String, phone: Schema.String, display_name: Schema.String, locale: Schema.Literals(["fr", "en"]) })
+const SubcontractorRow = Schema.Struct({
+  id: Schema.String,
+  phone: PhoneNumber,
+  whatsapp_user_id: Schema.NullOr(BusinessScopedUserId),
+  display_name: Schema.String,
+  locale: Schema.Literals(["fr", "en"])
+})
+const subcontractorColumns = "id::text AS id, phone, whatsapp_user_id, display_name, locale"
+const toSubcontractor = (r: typeof SubcontractorRow.Type) =>
+  new Subcontractor({
+    id: UserId.make(r.id),
+    phone: r.phone,
+    ...(r.whatsapp_user_id === null ? {} : { whatsappUserId: r.whatsapp_user_id }),
+    displayName: r.display_name,
+    locale: r.locale
+  })
 const ProjectRow = Schema.Struct({ id: Schema.String, name: Schema.String, address: Schema.NullOr(Schema.String) })
 const TaskRow = Schema.Struct({
   id: Schema.String,
@@ -61,15 +76,42 @@ const taskColumns = "t.id::text AS id, t.project_id::text AS project_id, t.title
 export const makePgWorksite = Effect.gen(function*() {
   const sql = yield* PgClient.PgClient
 
+  const subcontractor = (where: string, params: ReadonlyArray<unknown>) =>
+    sql.unsafe(`SELECT ${subcontractorColumns} FROM subcontractors WHERE ${where}`, params as Array<unknown>).pipe(
+      Effect.flatMap(rows(SubcontractorRow)),
+      Effect.map(([r]) => r && toSubcontractor(r))
+    )
+  // The id is taken from whoever had it, then given to the user, in one transaction: an id names one user.
+  const linkUserId = (id: string, userId: string) =>
+    sql.withTransaction(Effect.gen(function*() {
+      yield* sql`UPDATE subcontractors SET whatsapp_user_id = NULL WHERE whatsapp_user_id = ${userId} AND id <> ${id}::uuid`
+      yield* sql`UPDATE subcontractors SET whatsapp_user_id = ${userId} WHERE id = ${id}::uuid AND whatsapp_user_id IS DISTINCT FROM ${userId}`
+    }))
+
   const directory = Directory.of({
-    byPhone: (phone) =>
-      sql`SELECT id::text AS id, phone, display_name, locale FROM subcontractors WHERE phone = ${phone}`.pipe(
-        Effect.flatMap(rows(SubcontractorRow)),
-        Effect.map(([r]) =>
-          r && new Subcontractor({ id: UserId.make(r.id), phone: PhoneNumber.make(r.phone), displayName: r.display_name, locale: r.locale })
-        ),
-        orUnavailable("directory.byPhone")
-      )
+    byPhone: (phone) => subcontractor("phone = $1", [phone]).pipe(orUnavailable("directory.byPhone")),
+
+    identify: ({ phone, userId }) =>
+      Effect.gen(function*() {
+        const byPhone = phone === undefined ? undefined : yield* subcontractor("phone = $1", [phone])
+        if (byPhone === undefined) return userId === undefined ? undefined : yield* subcontractor("whatsapp_user_id = $1", [userId])
+        if (userId === undefined || byPhone.whatsappUserId === userId) return byPhone
+        yield* linkUserId(byPhone.id, userId)
+        return yield* subcontractor("id = $1::uuid", [byPhone.id])
+      }).pipe(orUnavailable("directory.identify")),
+
+    updateIdentity: (id, change) =>
+      Effect.gen(function*() {
+        // A number another user has is refused (the directory never merges two people); applying it twice is a no-op.
+        if (change.phone !== undefined) {
+          yield* sql`
+            UPDATE subcontractors SET phone = ${change.phone}
+            WHERE id = ${id}::uuid AND phone <> ${change.phone}
+              AND NOT EXISTS (SELECT 1 FROM subcontractors o WHERE o.phone = ${change.phone})`
+        }
+        if (change.userId !== undefined) yield* linkUserId(id, change.userId)
+        return yield* subcontractor("id = $1::uuid", [id])
+      }).pipe(orUnavailable("directory.updateIdentity"))
   })
 
   const visibleTask = (userId: string, taskId: string) =>

@@ -2,16 +2,31 @@ import { PgClient } from "@effect/sql-pg"
 import { assert, describe, layer } from "@effect/vitest"
 import { PgAssistant, seedDemo } from "@parley/adapters-pg"
 import { TestDatabase } from "@parley/adapters-pg/testing"
-import { demoSubcontractors, Handoff, PhoneNumber, SessionStore, Subcontractor, TaskId, UserId, Worksite } from "@parley/core"
+import {
+  BusinessScopedUserId,
+  demoSubcontractors,
+  Handoff,
+  InboundMessage,
+  PhoneNumber,
+  SessionStore,
+  Subcontractor,
+  TaskId,
+  UserId,
+  Worksite,
+  type MessageContent,
+  type UserAddress
+} from "@parley/core"
 import {
   buttonsOf,
   chatAs,
+  deliverThrough,
   drainInbox,
   drainOutbox,
   inboundOf,
   incidentSummaries,
   killedAfterThePipeline,
   makeLogRecorder,
+  RecordingMessenger,
   RecordingMessengerLayer,
   startReport
 } from "@parley/core/testing"
@@ -88,6 +103,31 @@ describe("the worksite assistant on Postgres", () => {
         assert.strictEqual(yield* drainInbox(), 1)
         yield* drainOutbox
         assert.deepStrictEqual(yield* incidentSummaries(user), [{ description: "Plus de courant", photos: ["media-x"] }])
+      }))
+
+    it.effect("a username user: known by the BSUID learnt with their number; a reaction is stored, not answered; a stranger's BSUID gets the refusal there", () =>
+      Effect.gen(function*() {
+        const user = yield* newUser()
+        const bsuid = BusinessScopedUserId.make(`FR.${crypto.randomUUID().replace(/-/g, "")}`)
+        const from = (address: UserAddress, content: MessageContent) =>
+          new InboundMessage({ provider: "meta", providerMessageId: `wamid.pg.${crypto.randomUUID()}`, from: address, userId: bsuid, sentAt: 0, content })
+        yield* deliverThrough(from(user.phone, { _tag: "Text", body: "Bonjour" }))
+        const [menu] = yield* deliverThrough(from(bsuid, { _tag: "Text", body: "Bonjour" }))
+        assert.match(menu!.body, /Karim/)
+        const sent = (yield* (yield* RecordingMessenger).sent).filter((s) => s.to === user.phone)
+        assert.strictEqual(sent.length, 2, "a known user is answered at their number")
+        assert.deepStrictEqual(yield* deliverThrough(from(bsuid, { _tag: "Reaction", messageId: sent[0]!.providerMessageId, emoji: "👍" })), [])
+        const sql = yield* PgClient.PgClient
+        const rows = yield* sql<{ content: string; session_id: string }>`
+          SELECT content, session_id::text AS session_id FROM messages WHERE subcontractor_id = ${user.id}::uuid AND direction = 'inbound' ORDER BY created_at`
+        assert.deepStrictEqual(rows.map((r) => r.content), ["Bonjour", "Bonjour", "[reaction 👍]"])
+        assert.strictEqual(new Set(rows.map((r) => r.session_id)).size, 1, "one conversation, whichever id each message came with")
+        const [linked] = yield* sql<{ whatsapp_user_id: string }>`SELECT whatsapp_user_id FROM subcontractors WHERE id = ${user.id}::uuid`
+        assert.strictEqual(linked?.whatsapp_user_id, bsuid)
+        const stranger = BusinessScopedUserId.make(`US.${crypto.randomUUID().replace(/-/g, "")}`)
+        const [refusal] = yield* deliverThrough(new InboundMessage({ provider: "meta", providerMessageId: `wamid.pg.${crypto.randomUUID()}`, from: stranger, userId: stranger, sentAt: 0, content: { _tag: "Text", body: "hi" } }))
+        assert.isDefined(refusal)
+        assert.strictEqual((yield* (yield* RecordingMessenger).sent).filter((s) => s.to === stranger).length, 1, "through the Postgres outbox, addressed to the BSUID")
       }))
 
     it.effect("Mark done changes the task's status in the database", () =>

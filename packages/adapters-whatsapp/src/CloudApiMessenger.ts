@@ -1,7 +1,8 @@
-import { Messenger, SendFailed, type PhoneNumber, type Reply, type SendFailureReason, type Sent } from "@parley/core"
-import { Config, Effect, Layer, Redacted, Result, Schema } from "effect"
+import { isPhoneNumber, Messenger, SendFailed, type Reply, type SendFailureReason, type Sent, type UserAddress } from "@parley/core"
+import { Config, type Duration, Effect, Layer, Redacted, Result, Schema } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
 import { toWaId } from "./normalizePhone.ts"
+import { withRequestTimeout } from "./ProviderTimeout.ts"
 import { cloudApiLimits, fitReply } from "./ReplyLimits.ts"
 
 export interface CloudApiConfig {
@@ -9,11 +10,18 @@ export interface CloudApiConfig {
   readonly graphUrl: string
   readonly phoneNumberId: string
   readonly accessToken: Redacted.Redacted<string>
+  /** The longest one request to the provider may take (default 10 s); keep it below the outbox lease. */
+  readonly requestTimeout?: Duration.Duration | undefined
 }
 
-/** The Cloud API's JSON for one reply (already fitted by `fitReply` with `cloudApiLimits`). */
-export const cloudApiPayload = (to: PhoneNumber, reply: Reply): Record<string, unknown> => {
-  const base = { messaging_product: "whatsapp", recipient_type: "individual", to: toWaId(to) }
+/**
+ * The Cloud API's JSON for one reply (already fitted by `fitReply` with
+ * `cloudApiLimits`). A phone number goes in `to`; a business-scoped user id
+ * in `recipient`, which Meta's Messages API accepts for a BSUID since the
+ * username rollout (`to` would win over it, so it is left out).
+ */
+export const cloudApiPayload = (to: UserAddress, reply: Reply): Record<string, unknown> => {
+  const base = { messaging_product: "whatsapp", recipient_type: "individual", ...(isPhoneNumber(to) ? { to: toWaId(to) } : { recipient: to }) }
   const extras = (r: { readonly header?: string; readonly footer?: string }) => ({
     ...(r.header === undefined ? {} : { header: { type: "text", text: r.header } }),
     ...(r.footer === undefined ? {} : { footer: { text: r.footer } })
@@ -108,7 +116,8 @@ export const makeCloudApiMessenger = (config: CloudApiConfig) =>
               response.status >= 200 && response.status < 300 ? Effect.succeed(body) : Effect.fail(graphFailure(response.status, body))
             )
           )
-        )
+        ),
+        withRequestTimeout(config.requestTimeout)
       )
 
     return Messenger.of({

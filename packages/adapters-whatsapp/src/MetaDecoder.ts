@@ -1,4 +1,4 @@
-import { DeliveryStatus, InboundMessage, type MessageContent } from "@parley/core"
+import { BusinessScopedUserId, DeliveryStatus, InboundMessage, type MessageContent } from "@parley/core"
 import { Effect, Option, Result, Schema } from "effect"
 import type { Decoded } from "./Decoded.ts"
 import {
@@ -6,12 +6,15 @@ import {
   MetaChangeValue,
   MetaContact,
   MetaContext,
+  MetaEditedMessage,
   MetaEntry,
+  MetaError,
   MetaMessage,
   MetaStatus,
   MetaWebhookEnvelope
 } from "./MetaPayload.ts"
 import { normalizePhone } from "./normalizePhone.ts"
+import { ProviderError } from "./ProviderError.ts"
 import { skipped, type SkippedItem } from "./SkippedItem.ts"
 import { WebhookDecodeError } from "./WebhookErrors.ts"
 
@@ -24,24 +27,54 @@ const readContext = Schema.decodeUnknownOption(MetaContext)
 const readMessage = Schema.decodeUnknownResult(MetaMessage)
 const readStatus = Schema.decodeUnknownResult(MetaStatus)
 const readId = Schema.decodeUnknownOption(Schema.Struct({ id: Schema.String }))
+const readError = Schema.decodeUnknownResult(MetaError)
+const readEdited = Schema.decodeUnknownOption(MetaEditedMessage)
+const readUserId = Schema.decodeUnknownOption(BusinessScopedUserId)
+const userIdOf = (raw: string | undefined) => (raw === undefined ? Option.none() : readUserId(raw))
 // The core's classes check what we build (E.164, safe integers, non-empty ids): a value that slips past
 // the checks above becomes a skipped item instead of a constructor throwing a defect.
 const toMessage = Schema.decodeUnknownResult(InboundMessage)
 const toStatus = Schema.decodeUnknownResult(DeliveryStatus)
 
+type MediaKind = "image" | "document" | "audio" | "video" | "sticker"
+type MediaItem = NonNullable<MetaMessage["image"]>
+
+const mediaContent = (kind: MediaKind, item: MediaItem) => ({
+  _tag: "Media",
+  kind,
+  ref: item.id,
+  ...(item.mime_type === undefined ? {} : { mimeType: item.mime_type }),
+  ...(item.caption === undefined ? {} : { caption: item.caption }),
+  ...(item.filename === undefined ? {} : { filename: item.filename })
+} as const)
+
+/** What an edited message now says: a text, or a media with its new caption; another kind is recorded as an edit all the same. */
+const editedContent = (edit: NonNullable<MetaMessage["edit"]>): MessageContent => {
+  const now = Option.getOrUndefined(readEdited(edit.message))
+  if (now?.text !== undefined) return { _tag: "Edited", messageId: edit.original_message_id, content: { _tag: "Text", body: now.text.body } }
+  const kind = now?.type === "image" || now?.type === "video" || now?.type === "document" ? now.type : undefined
+  const item = kind === undefined ? undefined : now?.[kind]
+  return kind !== undefined && item !== undefined
+    ? { _tag: "Edited", messageId: edit.original_message_id, content: mediaContent(kind, item) }
+    : { _tag: "Edited", messageId: edit.original_message_id }
+}
+
+const systemContent = (system: NonNullable<MetaMessage["system"]>): MessageContent => {
+  const newPhone = Option.getOrUndefined(normalizePhone(system.new_wa_id ?? system.wa_id ?? ""))
+  const newUserId = Option.getOrUndefined(userIdOf(system.new_user_id ?? system.user_id))
+  return {
+    _tag: "SystemNotice",
+    kind: system.type ?? "unknown",
+    ...(system.body === undefined ? {} : { body: system.body }),
+    ...(newPhone === undefined ? {} : { newPhone }),
+    ...(newUserId === undefined ? {} : { newUserId })
+  }
+}
+
 const contentOf = (m: MetaMessage): MessageContent => {
-  const media = (kind: "image" | "document" | "audio" | "video" | "sticker") => {
+  const media = (kind: MediaKind) => {
     const item = m[kind]
-    return item === undefined
-      ? ({ _tag: "Unsupported", type: m.type } as const)
-      : ({
-        _tag: "Media",
-        kind,
-        ref: item.id,
-        ...(item.mime_type === undefined ? {} : { mimeType: item.mime_type }),
-        ...(item.caption === undefined ? {} : { caption: item.caption }),
-        ...(item.filename === undefined ? {} : { filename: item.filename })
-      } as const)
+    return item === undefined ? ({ _tag: "Unsupported", type: m.type } as const) : mediaContent(kind, item)
   }
   switch (m.type) {
     case "text":
@@ -72,6 +105,45 @@ const contentOf = (m: MetaMessage): MessageContent => {
           ...(m.location.address === undefined ? {} : { address: m.location.address })
         }
         : { _tag: "Unsupported", type: "location" }
+    // No emoji: the user took their reaction back.
+    case "reaction":
+      return m.reaction
+        ? { _tag: "Reaction", messageId: m.reaction.message_id, ...(m.reaction.emoji === undefined || m.reaction.emoji === "" ? {} : { emoji: m.reaction.emoji }) }
+        : { _tag: "Unsupported", type: "reaction" }
+    case "revoke":
+      return m.revoke ? { _tag: "Deleted", messageId: m.revoke.original_message_id } : { _tag: "Unsupported", type: "revoke" }
+    case "edit":
+      return m.edit ? editedContent(m.edit) : { _tag: "Unsupported", type: "edit" }
+    case "system":
+      return m.system ? systemContent(m.system) : { _tag: "Unsupported", type: "system" }
+    case "contacts":
+      return m.contacts
+        ? {
+          _tag: "Contacts",
+          contacts: m.contacts.map((c) => {
+            const emails = (c.emails ?? []).flatMap((e) => (e.email === undefined ? [] : [e.email]))
+            return {
+              name: c.name?.formatted_name ?? c.name?.first_name ?? "",
+              phones: (c.phones ?? []).flatMap((p) => (p.phone ?? p.wa_id) === undefined ? [] : [(p.phone ?? p.wa_id)!]),
+              ...(emails.length === 0 ? {} : { emails })
+            }
+          })
+        }
+        : { _tag: "Unsupported", type: "contacts" }
+    case "order":
+      return m.order
+        ? {
+          _tag: "Order",
+          catalogId: m.order.catalog_id,
+          ...(m.order.text === undefined ? {} : { text: m.order.text }),
+          items: m.order.product_items.map((i) => ({
+            productId: i.product_retailer_id,
+            quantity: i.quantity,
+            ...(i.item_price === undefined ? {} : { price: i.item_price }),
+            ...(i.currency === undefined ? {} : { currency: i.currency })
+          }))
+        }
+        : { _tag: "Unsupported", type: "order" }
     default:
       return { _tag: "Unsupported", type: m.type }
   }
@@ -101,6 +173,7 @@ export const fromMetaPayload = (payload: MetaWebhookEnvelope): Decoded => {
   const messages: Array<InboundMessage> = []
   const statuses: Array<DeliveryStatus> = []
   const skips: Array<SkippedItem> = []
+  const errors: Array<ProviderError> = []
   const skip = (item: SkippedItem["item"], reason: string, raw?: unknown) =>
     void skips.push(skipped("meta", item, reason, Option.getOrUndefined(readId(raw))?.id))
 
@@ -122,10 +195,24 @@ export const fromMetaPayload = (payload: MetaWebhookEnvelope): Decoded => {
         skip("change", schemaReason("not a messages change", value.failure))
         continue
       }
+      // A contact's profile name, by its phone number (wa_id) and by its BSUID (user_id).
       const names = new Map((value.success.contacts ?? []).flatMap((raw) => {
         const contact = Option.getOrUndefined(readContact(raw))
-        return contact?.profile ? [[contact.wa_id, contact.profile.name] as const] : []
+        const name = contact?.profile?.name
+        if (contact === undefined || name === undefined) return []
+        return [contact.wa_id, contact.user_id].flatMap((key) => (key === undefined ? [] : [[key, name] as const]))
       }))
+
+      for (const raw of value.success.errors ?? []) {
+        const read = readError(raw)
+        if (Result.isFailure(read)) {
+          skip("error", schemaReason("not a Cloud API error", read.failure))
+          continue
+        }
+        const e = read.success
+        const details = e.error_data?.details
+        errors.push(new ProviderError({ provider: "meta", code: String(e.code), title: e.title ?? e.message ?? "", ...(details === undefined ? {} : { details }) }))
+      }
 
       for (const raw of value.success.messages ?? []) {
         const read = readMessage(raw)
@@ -134,9 +221,20 @@ export const fromMetaPayload = (payload: MetaWebhookEnvelope): Decoded => {
           continue
         }
         const m = read.success
-        const from = normalizePhone(m.from)
-        if (Option.isNone(from)) {
+        // The phone number when Meta gives it, the BSUID always (from 2026-03-31): either one reaches the user.
+        const phone = m.from === undefined ? Option.none() : normalizePhone(m.from)
+        if (m.from !== undefined && Option.isNone(phone)) {
           skip("message", "the sender (from) is not a phone number", raw)
+          continue
+        }
+        const userId = userIdOf(m.from_user_id)
+        if (m.from_user_id !== undefined && Option.isNone(userId)) {
+          skip("message", "the sender (from_user_id) is not a business-scoped user id", raw)
+          continue
+        }
+        const from = Option.orElse(phone, () => userId)
+        if (Option.isNone(from)) {
+          skip("message", "no sender: neither from nor from_user_id", raw)
           continue
         }
         const sentAt = unixMillis(m.timestamp)
@@ -148,16 +246,19 @@ export const fromMetaPayload = (payload: MetaWebhookEnvelope): Decoded => {
           skip("message", "the message has an empty id")
           continue
         }
-        const profileName = names.get(m.from)
-        const replyTo = Option.getOrUndefined(readContext(m.context))?.id
+        const profileName = names.get(m.from ?? "") ?? names.get(m.from_user_id ?? "")
+        // A reaction names the message it is on: when that is one of our replies, it carries the reply's session.
+        const replyTo = m.type === "reaction" ? m.reaction?.message_id : Option.getOrUndefined(readContext(m.context))?.id
         const message = toMessage({
           provider: "meta",
           providerMessageId: m.id,
           from: from.value,
+          ...(Option.isSome(userId) ? { userId: userId.value } : {}),
+          ...(m.group_id === undefined || m.group_id === "" ? {} : { group: m.group_id }),
           ...(profileName === undefined ? {} : { profileName }),
           sentAt: sentAt.value,
           content: contentOf(m),
-          ...(replyTo === undefined ? {} : { replyTo })
+          ...(replyTo === undefined || replyTo === "" ? {} : { replyTo })
         })
         if (Result.isFailure(message)) skip("message", schemaReason("not an inbound message", message.failure), raw)
         else messages.push(message.success)
@@ -174,9 +275,12 @@ export const fromMetaPayload = (payload: MetaWebhookEnvelope): Decoded => {
           skip("status", `status ${JSON.stringify(s.status)} is not one of sent, delivered, read, failed`, raw)
           continue
         }
-        const recipient = normalizePhone(s.recipient_id)
+        const recipient = Option.orElse(
+          s.recipient_id === undefined ? Option.none() : normalizePhone(s.recipient_id),
+          () => userIdOf(s.recipient_user_id ?? s.user_id)
+        )
         if (Option.isNone(recipient)) {
-          skip("status", "the recipient (recipient_id) is not a phone number", raw)
+          skip("status", "no recipient: recipient_id is no phone number and recipient_user_id no business-scoped user id", raw)
           continue
         }
         const at = unixMillis(s.timestamp)
@@ -198,7 +302,7 @@ export const fromMetaPayload = (payload: MetaWebhookEnvelope): Decoded => {
       }
     }
   }
-  return { messages, statuses, skipped: skips }
+  return { messages, statuses, skipped: skips, errors }
 }
 
 /**

@@ -10,7 +10,7 @@ import { WebhookProvider } from "./WebhookErrors.ts"
  */
 export class SkippedItem extends Schema.Class<SkippedItem>("@parley/adapters-whatsapp/SkippedItem")({
   provider: WebhookProvider,
-  item: Schema.Literals(["entry", "change", "message", "status", "media"]),
+  item: Schema.Literals(["entry", "change", "message", "status", "media", "error"]),
   /** The provider's id of the item, when it had a readable one. */
   id: Schema.optionalKey(Schema.String),
   reason: Schema.String

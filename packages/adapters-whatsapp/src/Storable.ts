@@ -61,5 +61,5 @@ export const storable = (provider: WebhookProvider) => (decoded: Decoded): Decod
     if (status === undefined) skips.push(skipped(provider, "status", "the status id is too long to store"))
     else statuses.push(status)
   }
-  return { messages, statuses, skipped: skips }
+  return { ...decoded, messages, statuses, skipped: skips }
 }

@@ -51,11 +51,11 @@ export const fromTwilioForm = (form: URLSearchParams, now: number): Effect.Effec
     if (status !== undefined && status !== "received") {
       const mapped = statusOf(status)
       // queued, accepted, sending…: steps before a report worth making, not unreadable items.
-      if (mapped === undefined) return Effect.succeed({ messages: [], statuses: [], skipped: [] })
+      if (mapped === undefined) return Effect.succeed({ messages: [], statuses: [], skipped: [], errors: [] })
       const recipient = normalizePhone(field("To") ?? "")
       if (Option.isNone(recipient)) {
         skip("status", "To is not a phone number", sid)
-        return Effect.succeed({ messages: [], statuses: [], skipped: skips })
+        return Effect.succeed({ messages: [], statuses: [], skipped: skips, errors: [] })
       }
       const code = field("ErrorCode")
       const decoded = toStatus({
@@ -67,13 +67,13 @@ export const fromTwilioForm = (form: URLSearchParams, now: number): Effect.Effec
         ...(code === undefined ? {} : { error: { code, title: field("ErrorMessage") ?? "" } })
       })
       if (Result.isFailure(decoded)) skip("status", schemaReason("not a delivery status", decoded.failure), sid)
-      return Effect.succeed({ messages: [], statuses: Result.isSuccess(decoded) ? [decoded.success] : [], skipped: skips })
+      return Effect.succeed({ messages: [], statuses: Result.isSuccess(decoded) ? [decoded.success] : [], skipped: skips, errors: [] })
     }
 
     const from = normalizePhone(field("From") ?? "")
     if (Option.isNone(from)) {
       skip("message", "From is not a WhatsApp phone number", sid)
-      return Effect.succeed({ messages: [], statuses: [], skipped: skips })
+      return Effect.succeed({ messages: [], statuses: [], skipped: skips, errors: [] })
     }
     const profileName = field("ProfileName")
     const replyTo = field("OriginalRepliedMessageSid")
@@ -91,7 +91,7 @@ export const fromTwilioForm = (form: URLSearchParams, now: number): Effect.Effec
         if (Result.isFailure(decoded)) skip("message", schemaReason("not an inbound message", decoded.failure), id)
         else messages.push(decoded.success)
       }
-      return Effect.succeed({ messages, statuses: [], skipped: skips })
+      return Effect.succeed({ messages, statuses: [], skipped: skips, errors: [] })
     }
 
     const body = field("Body")
@@ -101,7 +101,7 @@ export const fromTwilioForm = (form: URLSearchParams, now: number): Effect.Effec
     const numMediaField = field("NumMedia") ?? "0"
     if (!/^\d{1,6}$/.test(numMediaField)) {
       skip("message", `NumMedia ${JSON.stringify(numMediaField)} is not a count`, sid)
-      return Effect.succeed({ messages: [], statuses: [], skipped: skips })
+      return Effect.succeed({ messages: [], statuses: [], skipped: skips, errors: [] })
     }
     const numMedia = Number(numMediaField)
     if (numMedia > twilioMaxMedia) skip("media", `NumMedia ${numMedia} is over Twilio's ${twilioMaxMedia}: the items past it are not read`, sid)
@@ -131,7 +131,7 @@ export const fromTwilioForm = (form: URLSearchParams, now: number): Effect.Effec
       const lon = Number(longitude)
       if (!decimal.test(latitude) || !decimal.test(longitude) || Math.abs(lat) > 90 || Math.abs(lon) > 180) {
         skip("message", `Latitude/Longitude ${JSON.stringify(latitude)}, ${JSON.stringify(longitude)} are not coordinates`, sid)
-        return Effect.succeed({ messages: [], statuses: [], skipped: skips })
+        return Effect.succeed({ messages: [], statuses: [], skipped: skips, errors: [] })
       }
       const name = field("Label")
       const address = field("Address")

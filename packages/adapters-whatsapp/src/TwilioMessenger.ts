@@ -1,6 +1,7 @@
-import { Messenger, PhoneNumber, SendFailed, type SendFailureReason, type Sent } from "@parley/core"
-import { Config, Effect, Layer, Redacted, Result, Schema } from "effect"
+import { isPhoneNumber, Messenger, PhoneNumber, SendFailed, type SendFailureReason, type Sent, type UserAddress } from "@parley/core"
+import { Config, type Duration, Effect, Layer, Redacted, Result, Schema } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
+import { withRequestTimeout } from "./ProviderTimeout.ts"
 import { fitReply, twilioLimits } from "./ReplyLimits.ts"
 import { twilioBody } from "./TwilioBody.ts"
 
@@ -11,6 +12,8 @@ export interface TwilioConfig {
   readonly authToken: Redacted.Redacted<string>
   /** The WhatsApp sender, E.164. */
   readonly from: PhoneNumber
+  /** The longest one request to the provider may take (default 10 s); keep it below the outbox lease. */
+  readonly requestTimeout?: Duration.Duration | undefined
 }
 
 const TwilioError = Schema.Struct({ code: Schema.optionalKey(Schema.Finite), message: Schema.String })
@@ -47,7 +50,7 @@ export const makeTwilioMessenger = (config: TwilioConfig) =>
   Effect.gen(function*() {
     const http = yield* HttpClient.HttpClient
     const endpoint = `${config.apiUrl.replace(/\/+$/, "")}/2010-04-01/Accounts/${config.accountSid}/Messages.json`
-    const send = (to: PhoneNumber, body: string) =>
+    const send = (to: UserAddress, body: string) =>
       HttpClientRequest.post(endpoint).pipe(
         HttpClientRequest.basicAuth(config.accountSid, Redacted.value(config.authToken)),
         HttpClientRequest.bodyUrlParams({ From: `whatsapp:${config.from}`, To: `whatsapp:${to}`, Body: body }),
@@ -65,11 +68,14 @@ export const makeTwilioMessenger = (config: TwilioConfig) =>
                 : Effect.fail(twilioFailure(response.status, json))
             )
           )
-        )
+        ),
+        withRequestTimeout(config.requestTimeout)
       )
     return Messenger.of({
       send: (to, reply) =>
         Effect.gen(function*() {
+          // Twilio addresses WhatsApp users by phone number only: a business-scoped user id cannot be sent to.
+          if (!isPhoneNumber(to)) return yield* new SendFailed({ reason: "invalid_recipient", retryable: false, message: "Twilio cannot send to a business-scoped user id" })
           const fitted = fitReply(reply, twilioLimits)
           if (Result.isFailure(fitted)) return yield* new SendFailed({ reason: "invalid_reply", retryable: false, message: fitted.failure.reason })
           let sent: Sent | undefined

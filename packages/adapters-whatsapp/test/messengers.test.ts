@@ -1,8 +1,8 @@
 import { assert, describe, layer } from "@effect/vitest"
-import { Messenger, PhoneNumber, type Reply } from "@parley/core"
+import { BusinessScopedUserId, Messenger, PhoneNumber, type Reply } from "@parley/core"
 import { CloudApiMessenger, TwilioMessenger } from "@parley/adapters-whatsapp"
 import { FakeGraphApiResource, FakeTwilioApiResource, graphError, twilioError } from "@parley/adapters-whatsapp/testing"
-import { Context, Effect, Layer, Redacted } from "effect"
+import { Context, Duration, Effect, Layer, Redacted } from "effect"
 
 const to = PhoneNumber.make("+33612345678")
 const token = "graph-token"
@@ -53,6 +53,23 @@ describe("Cloud API messenger against the fake Graph API over real HTTP", () => 
         assert.strictEqual(received[0]!.authorization, `Bearer ${token}`)
         assert.strictEqual(received[0]!.phoneNumberId, "106540352242922")
         assert.strictEqual(sent.providerMessageId, received[0]!.wamid)
+      }))
+
+    it.effect("a reply to a business-scoped user id goes in `recipient`, without `to` (Meta's BSUID send rule)", () =>
+      Effect.gen(function*() {
+        const fake = yield* Graph
+        const before = fake.sent().length
+        const bsuid = BusinessScopedUserId.make("US.13491208655302741918")
+        const sent = yield* (yield* Messenger).send(bsuid, { _tag: "TextReply", body: "Bonjour" }, crypto.randomUUID())
+        const [received] = fake.sent().slice(before)
+        assert.deepStrictEqual(received!.payload, {
+          messaging_product: "whatsapp",
+          recipient_type: "individual",
+          recipient: "US.13491208655302741918",
+          type: "text",
+          text: { preview_url: false, body: "Bonjour" }
+        })
+        assert.strictEqual(sent.providerMessageId, received!.wamid)
       }))
 
     it.effect("a reply id already sent is not sent again", () =>
@@ -189,6 +206,15 @@ describe("Twilio messenger against the fake Twilio API over real HTTP", () => {
         assert.strictEqual(form.get("Body"), "Chantiers\nVos chantiers (2)\n\n1. Champigny — 12 rue de Bernaü\n2. Montreuil")
       }))
 
+    it.effect("a business-scoped user id cannot be reached through Twilio: refused for good, before any request", () =>
+      Effect.gen(function*() {
+        const fake = yield* Twilio
+        const before = fake.requests().length
+        const error = yield* Effect.flip((yield* Messenger).send(BusinessScopedUserId.make("US.13491208655302741918"), { _tag: "TextReply", body: "x" }, "r-bsuid"))
+        assert.deepStrictEqual([error.reason, error.retryable], ["invalid_recipient", false])
+        assert.strictEqual(fake.requests().length, before)
+      }))
+
     it.effect("a text over 1600 characters goes out as several Bodies of at most 1600 (Twilio's limit, not the Cloud API's 4096)", () =>
       Effect.gen(function*() {
         const fake = yield* Twilio
@@ -234,5 +260,41 @@ describe("Twilio messenger against the fake Twilio API over real HTTP", () => {
         const error = yield* Effect.flip((yield* Messenger).send(to, { _tag: "TextReply", body: "x" }, "r2"))
         assert.deepStrictEqual([error.reason, error.retryable], [reason, retryable])
       }))
+  })
+})
+
+/** A provider that takes the request and never answers (a hung Graph API or Twilio). */
+const silentProvider = Effect.acquireRelease(
+  Effect.promise(async () => {
+    const { createServer } = await import("node:http")
+    const server = createServer(() => {})
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    const { port } = server.address() as { port: number }
+    return { url: `http://127.0.0.1:${port}`, server }
+  }),
+  ({ server }) => Effect.promise(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }))
+)
+
+describe("a provider that never answers", () => {
+  layer(Layer.empty, { excludeTestServices: true })((it) => {
+    it.effect("the Cloud API messenger gives up after its request timeout with a retryable timeout", () =>
+      Effect.gen(function*() {
+        const silent = yield* silentProvider
+        const messenger = yield* Effect.service(Messenger).pipe(Effect.provide(CloudApiMessenger.layer({
+          graphUrl: silent.url, phoneNumberId: "1", accessToken: Redacted.make(token), requestTimeout: Duration.millis(200)
+        })))
+        const failure = yield* Effect.flip(messenger.send(to, { _tag: "TextReply", body: "hello" }, "meta:wamid.silent:0"))
+        assert.deepStrictEqual([failure.reason, failure.retryable], ["timeout", true])
+      }).pipe(Effect.scoped))
+
+    it.effect("the Twilio messenger too", () =>
+      Effect.gen(function*() {
+        const silent = yield* silentProvider
+        const messenger = yield* Effect.service(Messenger).pipe(Effect.provide(TwilioMessenger.layer({
+          apiUrl: silent.url, accountSid: "AC123", authToken: Redacted.make("t"), from: PhoneNumber.make("+14155238886"), requestTimeout: Duration.millis(200)
+        })))
+        const failure = yield* Effect.flip(messenger.send(to, { _tag: "TextReply", body: "hello" }, "twilio:SM.silent:0"))
+        assert.deepStrictEqual([failure.reason, failure.retryable], ["timeout", true])
+      }).pipe(Effect.scoped))
   })
 })

@@ -36,7 +36,7 @@ describe("Meta Cloud API webhook: decoding every fixture", () => {
     ["meta-audio", { _tag: "Media", kind: "audio", ref: "3479537139650973", mimeType: "audio/ogg; codecs=opus" }, undefined],
     ["meta-video", { _tag: "Media", kind: "video", ref: "4479537139650973", mimeType: "video/mp4" }, undefined],
     ["meta-location", { _tag: "Location", latitude: 48.8167, longitude: 2.5167, name: "Chantier", address: "Champigny-sur-Marne" }, undefined],
-    ["meta-unsupported", { _tag: "Unsupported", type: "reaction" }, undefined]
+    ["meta-unsupported", { _tag: "Unsupported", type: "unsupported" }, undefined]
   ] as const)("%s", ([name, content, replyTo]) =>
     Effect.gen(function*() {
       const { messages, skipped } = yield* decode(name)
@@ -93,7 +93,7 @@ describe("Meta Cloud API webhook: decoding every fixture", () => {
       assert.match(skipped[1]!.reason, /timestamp "1e20" is not a Unix time/)
       assert.match(skipped[2]!.reason, /not a Cloud API message/)
       assert.match(skipped[3]!.reason, /status "deleted" is not one of sent, delivered, read, failed/)
-      assert.match(skipped[4]!.reason, /the recipient \(recipient_id\) is not a phone number/)
+      assert.match(skipped[4]!.reason, /recipient_id is no phone number/)
     }))
 
   it.effect("a timestamp that is no Unix time in seconds is skipped, never read as 0 nor a defect", () =>
@@ -136,6 +136,109 @@ describe("Meta Cloud API webhook: decoding every fixture", () => {
         const error = yield* Effect.flip(webhook.verifyAndDecode(body, sign(body)))
         assert.strictEqual(error._tag, "WebhookDecodeError")
       }
+    }))
+})
+
+// Each fixture is the syntax example of a page of Meta's webhook reference, placeholders filled in
+// (the list, with the pages, is in the package README under "Fixtures").
+describe("Meta Cloud API webhook: usernames (BSUID), reactions, edits, deletions, notices, groups, errors", () => {
+  it.effect("a username user without a phone number: the BSUID is the sender's address and id", () =>
+    Effect.gen(function*() {
+      const { messages, skipped } = yield* decode("meta-bsuid-text")
+      assert.deepStrictEqual(skipped, [])
+      assert.deepStrictEqual(messages.map((m) => [m.from, m.userId, m.profileName, m.content]), [
+        ["FR.13491208655302741918", "FR.13491208655302741918", "Karim", { _tag: "Text", body: "Bonjour" }]
+      ])
+    }))
+
+  it.effect("a message with both: the phone number is the address, the BSUID is kept", () =>
+    Effect.gen(function*() {
+      const { messages } = yield* decode("meta-bsuid-with-phone")
+      assert.deepStrictEqual(messages.map((m): ReadonlyArray<string | undefined> => [m.from, m.userId]), [["+33612345678", "FR.13491208655302741918"]])
+    }))
+
+  it.effect("statuses without recipient_id decode to the BSUID; a failed one keeps its error", () =>
+    Effect.gen(function*() {
+      const { statuses, skipped } = yield* decode("meta-bsuid-statuses")
+      assert.deepStrictEqual(skipped, [])
+      assert.deepStrictEqual(statuses.map((s) => [s.providerMessageId, s.status, s.recipient, s.error?.code]), [
+        ["wamid.out.b1", "delivered", "FR.13491208655302741918", undefined],
+        ["wamid.out.b2", "read", "+33612345678", undefined],
+        ["wamid.out.b3", "failed", "+33612345678", "131026"]
+      ])
+    }))
+
+  it.effect("a reaction and its removal name the message they are on (our reply: its session is carried)", () =>
+    Effect.gen(function*() {
+      const { messages } = yield* decode("meta-reaction")
+      assert.deepStrictEqual(messages.map((m) => [m.content, m.replyTo]), [
+        [{ _tag: "Reaction", messageId: "wamid.ourReply", emoji: "👍" }, "wamid.ourReply"],
+        [{ _tag: "Reaction", messageId: "wamid.ourReply" }, "wamid.ourReply"]
+      ])
+    }))
+
+  it.effect.each([
+    ["meta-revoke", [{ _tag: "Deleted", messageId: "wamid.userSaid" }]],
+    ["meta-edit", [
+      { _tag: "Edited", messageId: "wamid.userSaid", content: { _tag: "Text", body: "Voir mes chantiers" } },
+      { _tag: "Edited", messageId: "wamid.userPhoto", content: { _tag: "Media", kind: "image", ref: "1479537139650973", mimeType: "image/jpeg", caption: "fuite au R+3" } }
+    ]],
+    ["meta-system", [
+      { _tag: "SystemNotice", kind: "user_changed_number", body: "User Karim changed from 33612345678 to 33699887766", newPhone: "+33699887766" },
+      { _tag: "SystemNotice", kind: "user_changed_user_id", body: "User Karim changed their user ID", newUserId: "FR.99991208655302741918" }
+    ]],
+    ["meta-contacts", [{ _tag: "Contacts", contacts: [{ name: "Paul Plombier", phones: ["+33 6 11 22 33 44"], emails: ["plombier@example.com"] }] }]],
+    ["meta-order", [{
+      _tag: "Order",
+      catalogId: "194836987003835",
+      text: "pour lundi",
+      items: [{ productId: "ciment-25kg", quantity: 4, price: 7.5, currency: "EUR" }, { productId: "sable-35kg", quantity: 2, price: 4.2, currency: "EUR" }]
+    }]]
+  ] as const)("%s decodes to what it means", ([name, contents]) =>
+    Effect.gen(function*() {
+      const { messages, skipped } = yield* decode(name)
+      assert.deepStrictEqual(skipped, [])
+      assert.deepStrictEqual<unknown>(messages.map((m) => m.content), contents)
+      assert.isTrue(messages.every((m) => !("replyTo" in m)), "only reactions and context ids carry a session")
+    }))
+
+  it.effect("an edit to a kind we do not read is still an edit (recorded, never answered as unreadable)", () =>
+    Effect.gen(function*() {
+      const payload = JSON.parse(fixture("meta-edit").toString())
+      payload.entry[0].changes[0].value.messages = [{ ...payload.entry[0].changes[0].value.messages[0], edit: { original_message_id: "wamid.userSaid", message: { type: "poll" } } }]
+      const bytes = new TextEncoder().encode(JSON.stringify(payload))
+      const { messages } = yield* webhook.verifyAndDecode(bytes, sign(bytes))
+      assert.deepStrictEqual(messages.map((m) => m.content), [{ _tag: "Edited", messageId: "wamid.userSaid" }])
+    }))
+
+  it.effect("a group message carries its group", () =>
+    Effect.gen(function*() {
+      const { messages } = yield* decode("meta-group")
+      assert.deepStrictEqual(messages.map((m) => [m.from, m.group, m.content]), [["+33612345678", "120363025246125486", { _tag: "Text", body: "Bonjour à tous" }]])
+    }))
+
+  it.effect("value-level errors are provider errors, neither messages nor statuses", () =>
+    Effect.gen(function*() {
+      const { messages, statuses, skipped, errors } = yield* decode("meta-errors")
+      assert.deepStrictEqual([messages.length, statuses.length, skipped.length], [0, 0, 0])
+      assert.deepStrictEqual(errors.map((e) => [e.provider, e.code, e.title, e.details]), [
+        ["meta", "130429", "Rate limit hit", "Cloud API message throughput has been reached."],
+        ["meta", "131000", "Something went wrong", "Message failed to send due to an unknown error."]
+      ])
+    }))
+
+  it.effect("a sender with neither from nor from_user_id, or a malformed BSUID, is skipped with its reason", () =>
+    Effect.gen(function*() {
+      const payload = JSON.parse(fixture("meta-bsuid-text").toString())
+      const messages = payload.entry[0].changes[0].value.messages
+      messages.push({ ...messages[0], id: "wamid.nobody", from_user_id: undefined }, { ...messages[0], id: "wamid.badid", from_user_id: "not a bsuid" })
+      const bytes = new TextEncoder().encode(JSON.stringify(payload))
+      const { messages: decoded, skipped } = yield* webhook.verifyAndDecode(bytes, sign(bytes))
+      assert.deepStrictEqual(decoded.map((m) => m.providerMessageId), ["wamid.bsuid1"])
+      assert.deepStrictEqual(skipped.map((s) => [s.id, s.reason]), [
+        ["wamid.nobody", "no sender: neither from nor from_user_id"],
+        ["wamid.badid", "the sender (from_user_id) is not a business-scoped user id"]
+      ])
     }))
 })
 
@@ -207,7 +310,14 @@ const messageContent = fc.oneof(
   fc.record({ type: fc.constant("button"), button: fc.record({ payload: fc.string(), text: fc.string() }) }),
   fc.constantFrom("image", "document", "audio", "video", "sticker").chain((kind) => mediaObject.map((m) => ({ type: kind, [kind]: m }))),
   fc.record({ type: fc.constant("location"), location: fc.record({ latitude: fc.double({ noNaN: true, noDefaultInfinity: true }), longitude: fc.double({ noNaN: true, noDefaultInfinity: true }), name: fc.string(), address: fc.string() }, { requiredKeys: ["latitude", "longitude"] }) }),
-  fc.record({ type: fc.constantFrom("reaction", "order", "system", "unsupported", "contacts", "ephemeral"), errors: junk, reaction: junk }),
+  fc.record({ type: fc.constantFrom("reaction", "order", "system", "unsupported", "contacts", "ephemeral", "revoke", "edit"), errors: junk, reaction: junk }),
+  // The shapes of Meta's reaction, revoke, edit, system, contacts and order references, with odd values.
+  fc.record({ type: fc.constant("reaction"), reaction: fc.record({ message_id: fc.string(), emoji: fc.string() }, { requiredKeys: ["message_id"] }) }),
+  fc.record({ type: fc.constant("revoke"), revoke: fc.record({ original_message_id: fc.string() }) }),
+  fc.record({ type: fc.constant("edit"), edit: fc.record({ original_message_id: fc.string(), message: fc.oneof(fc.record({ type: fc.constant("text"), text: fc.record({ body: fc.string() }) }), fc.record({ type: fc.constant("image"), image: mediaObject }), junk) }) }),
+  fc.record({ type: fc.constant("system"), system: fc.record({ type: fc.constantFrom("user_changed_number", "user_changed_user_id", "customer_identity_changed"), body: fc.string(), new_wa_id: fc.oneof(fc.stringMatching(/^[1-9]\d{7,12}$/), fc.string()), wa_id: fc.string(), user_id: fc.string(), new_user_id: fc.oneof(fc.stringMatching(/^[A-Z]{2}\.\d{5,20}$/), fc.string()) }, { requiredKeys: [] }) }),
+  fc.record({ type: fc.constant("contacts"), contacts: fc.array(fc.record({ name: fc.record({ formatted_name: fc.string() }, { requiredKeys: [] }), phones: fc.array(fc.record({ phone: fc.string(), wa_id: fc.string() }, { requiredKeys: [] })), emails: fc.array(fc.record({ email: fc.string() }, { requiredKeys: [] })) }, { requiredKeys: [] }), { maxLength: 2 }) }),
+  fc.record({ type: fc.constant("order"), order: fc.record({ catalog_id: fc.string(), text: fc.string(), product_items: fc.array(fc.record({ product_retailer_id: fc.string(), quantity: fc.oneof(fc.integer(), fc.integer().map(String)), item_price: fc.double({ noNaN: true, noDefaultInfinity: true }), currency: fc.string() }, { requiredKeys: ["product_retailer_id", "quantity"] }), { maxLength: 3 }) }, { requiredKeys: ["catalog_id", "product_items"] }) }),
   fc.record({ type: fc.string() })
 )
 /** Replaces up to two fields of an otherwise well-formed item. */
@@ -233,7 +343,10 @@ const metaMessage = mutated(
     button: junk,
     image: fc.oneof(mediaObject, junk),
     document: junk,
-    location: fc.oneof(fc.record({ latitude: fc.oneof(fc.double(), junk), longitude: fc.double() }), junk)
+    location: fc.oneof(fc.record({ latitude: fc.oneof(fc.double(), junk), longitude: fc.double() }), junk),
+    // A username user's message: no `from`, a BSUID (well-formed or not); a group message.
+    from_user_id: fc.oneof(fc.stringMatching(/^[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,30}$/), fc.string(), junk),
+    group_id: fc.oneof(fc.string(), junk)
   }
 )
 const metaStatus = mutated(
@@ -251,8 +364,13 @@ const metaStatus = mutated(
     status: fc.oneof(fc.constantFrom("deleted", "warning", "played", "SENT", ""), fc.string(), junk),
     timestamp: timestampish,
     recipient_id: phoneish,
-    errors: fc.oneof(fc.array(junk, { maxLength: 2 }), junk)
+    errors: fc.oneof(fc.array(junk, { maxLength: 2 }), junk),
+    recipient_user_id: fc.oneof(fc.stringMatching(/^[A-Z]{2}\.[A-Za-z0-9]{1,30}$/), fc.string(), junk)
   }
+)
+const metaError = fc.oneof(
+  fc.record({ code: fc.oneof(fc.integer(), fc.string()), title: fc.string(), message: fc.string(), error_data: fc.record({ details: fc.string() }), href: fc.string() }, { requiredKeys: ["code"] }),
+  junk
 )
 const change = fc.record({
   field: fc.constantFrom("messages", "messages", "message_template_status_update"),
@@ -260,8 +378,9 @@ const change = fc.record({
     messaging_product: fc.constant("whatsapp"),
     contacts: fc.array(fc.oneof(fc.record({ wa_id: phoneish, profile: fc.oneof(fc.record({ name: fc.string() }), junk) }, { requiredKeys: [] }), junk), { maxLength: 2 }),
     messages: fc.array(metaMessage, { maxLength: 4 }),
-    statuses: fc.array(metaStatus, { maxLength: 4 })
-  }, { requiredKeys: ["messages", "statuses"] })
+    statuses: fc.array(metaStatus, { maxLength: 4 }),
+    errors: fc.array(metaError, { maxLength: 2 })
+  }, { requiredKeys: ["messages", "statuses", "errors"] })
 })
 /** Well-formed down to the items, so every item can be accounted for. */
 const wellFormed = fc.record({
@@ -270,7 +389,7 @@ const wellFormed = fc.record({
 })
 type WellFormed = typeof wellFormed extends fc.Arbitrary<infer T> ? T : never
 const itemsIn = (payload: WellFormed) =>
-  payload.entry.flatMap((e) => e.changes).filter((c) => c.field === "messages").reduce((n, c) => n + c.value.messages.length + c.value.statuses.length, 0)
+  payload.entry.flatMap((e) => e.changes).filter((c) => c.field === "messages").reduce((n, c) => n + c.value.messages.length + c.value.statuses.length + c.value.errors.length, 0)
 
 const decodeExit = (bytes: Uint8Array) => Effect.runPromiseExit(webhook.verifyAndDecode(bytes, sign(bytes)))
 /** The property: a value, or a typed `WebhookDecodeError` — never a defect, never another error. */
@@ -285,15 +404,15 @@ const valueOrTypedError = async (bytes: Uint8Array) => {
 const utf8 = (value: unknown) => new TextEncoder().encode(JSON.stringify(value))
 
 describe("Meta decoder fuzz", () => {
-  it.effect(`payload-shaped deliveries (every message type, statuses, contexts, junk fields): every item is a message, a status or a skipped item (${fuzzRuns} runs)`, () =>
+  it.effect(`payload-shaped deliveries (every message type, BSUIDs, groups, statuses, error notices, contexts, junk fields): every item is a message, a status or a skipped item (${fuzzRuns} runs)`, () =>
     Effect.promise(() =>
       fc.assert(
         fc.asyncProperty(wellFormed, async (payload) => {
           const decoded = await valueOrTypedError(utf8(payload))
           if (decoded === undefined) throw new Error("a well-formed envelope must decode")
-          const { messages, statuses, skipped } = decoded
-          if (messages.length + statuses.length + skipped.length !== itemsIn(payload)) throw new Error("an item was lost or counted twice")
-          if (!skipped.every((s) => s.item === "message" || s.item === "status")) throw new Error("well-formed entries and changes were skipped")
+          const { messages, statuses, skipped, errors } = decoded
+          if (messages.length + statuses.length + skipped.length + errors.length !== itemsIn(payload)) throw new Error("an item was lost or counted twice")
+          if (!skipped.every((s) => s.item === "message" || s.item === "status" || s.item === "error")) throw new Error("well-formed entries and changes were skipped")
           if (!skipped.every((s) => s.reason.length > 0)) throw new Error("a skipped item without a reason")
         }),
         { numRuns: fuzzRuns }

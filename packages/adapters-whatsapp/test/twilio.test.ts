@@ -3,7 +3,7 @@ import { Effect, Redacted } from "effect"
 import { createHmac } from "node:crypto"
 import { readFileSync } from "node:fs"
 import * as fc from "fast-check"
-import { TwilioWebhook, twilioSignature } from "@parley/adapters-whatsapp"
+import { TwilioWebhook, twilioSignature, verifyTwilioSignature } from "@parley/adapters-whatsapp"
 
 const token = "twilio-auth-token"
 const publicBaseUrl = "https://parley.example.com"
@@ -21,6 +21,46 @@ describe("Twilio signatures (X-Twilio-Signature)", () => {
   it("matches Twilio's documented example vector", () => {
     const params = [["CallSid", "CA1234567890ABCDE"], ["Caller", "+14158675309"], ["Digits", "1234"], ["From", "+14158675309"], ["To", "+18005551212"]] as const
     assert.strictEqual(twilioSignature(Redacted.make("12345"), "https://mycompany.com/myapp.php?foo=1&bar=2", params), "RSOYDt4T1cUTdK1PDd93/VVr8B8=")
+  })
+
+  // Twilio's published vectors: twilio-python tests/unit/test_request_validator.py (auth token "12345") and
+  // twilio-node spec/unit/webhooks/webhooks.spec.js (port and single-quote cases, auth token "s3cr3t").
+  const vectorUrl = "https://mycompany.com/myapp.php?foo=1&bar=2"
+  const vectorParams = [["CallSid", "CA1234567890ABCDE"], ["Digits", "1234"], ["From", "+14158675309"], ["To", "+18005551212"], ["Caller", "+14158675309"]] as const
+  const verifies = (url: string, params: ReadonlyArray<readonly [string, string]>, signature: string, token = "12345") =>
+    Effect.runSync(Effect.match(verifyTwilioSignature(Redacted.make(token), url, params, signature), { onFailure: () => false, onSuccess: () => true }))
+
+  it("a repeated parameter contributes every value, sorted (twilio-python duplicate vector)", () => {
+    const repeated = [["Sid", "CA123"], ["SidAccount", "AC123"], ["Digits", "5678"], ["Digits", "1234"]] as const
+    assert.strictEqual(twilioSignature(Redacted.make("12345"), vectorUrl, repeated), "IK+Dwps556ElfBT0I3Rgjkr1wJU=")
+    // The same values in another order: the same signature.
+    assert.isTrue(verifies(vectorUrl, [["Digits", "1234"], ["Sid", "CA123"], ["Digits", "5678"], ["SidAccount", "AC123"]], "IK+Dwps556ElfBT0I3Rgjkr1wJU="))
+  })
+
+  it.each([
+    ["a port on an https URL is dropped", vectorUrl.replace(".com", ".com:1234"), "RSOYDt4T1cUTdK1PDd93/VVr8B8="],
+    ["a port on an http URL is kept", vectorUrl.replace(".com", ".com:1234").replace("https", "http"), "Zmvh+3yNM1Phv2jhDCwEM3q5ebU="],
+    ["an https URL signed with :443", vectorUrl, "kvajT1Ptam85bY51eRf/AJRuM3w="],
+    ["an http URL signed with :80", vectorUrl.replace("https", "http"), "0ZXoZLH/DfblKGATFgpif+LLRf4="],
+    ["the plain vector", vectorUrl, "RSOYDt4T1cUTdK1PDd93/VVr8B8="]
+  ] as const)("verifies Twilio's vector: %s", (_, url, signature) => {
+    assert.isTrue(verifies(url, vectorParams, signature))
+  })
+
+  it.each([
+    ["raw quote signed, raw quote received", "https://example.com/path?test=param'WithQuote", "https://example.com/path?test=param'WithQuote"],
+    ["raw quote signed, escaped quote received", "https://example.com/path?test=param'WithQuote", "https://example.com/path?test=param%27WithQuote"],
+    ["escaped quote signed, raw quote received", "https://example.com/path?test=param%27WithQuote", "https://example.com/path?test=param'WithQuote"],
+    ["signed with :443, received without", "https://example.com:443/path?test=param", "https://example.com/path?test=param"],
+    ["signed without a port, received with :443", "https://example.com/path?test=param", "https://example.com:443/path?test=param"]
+  ] as const)("twilio-node's URL cases verify: %s", (_, signed, received) => {
+    assert.isTrue(verifies(received, [], twilioSignature(Redacted.make("s3cr3t"), signed, []), "s3cr3t"))
+  })
+
+  it("another query still fails (twilio-node: the signature URL does not match the target URL)", () => {
+    const signature = twilioSignature(Redacted.make("s3cr3t"), "https://example.com/path?test=param", [])
+    assert.isFalse(verifies("https://example.com/path?test=param2", [], signature, "s3cr3t"))
+    assert.isFalse(verifies(vectorUrl, vectorParams, "RSOYDt4T1cUTdK1PDd93/VVr8B8=", "54321"))
   })
 
   it.effect.each([

@@ -1,5 +1,7 @@
 import { Schema } from "effect"
 import { Intent } from "./Intent.ts"
+import type { PhoneNumber } from "./PhoneNumber.ts"
+import type { BusinessScopedUserId } from "./UserAddress.ts"
 import type { ProjectId, TaskId } from "./Worksite.ts"
 
 /** What the assistant will do for one inbound message, decided from the message and the session's history. */
@@ -24,6 +26,13 @@ export type Action =
   | { readonly _tag: "Unsupported" }
   /** A tap on an option we cannot find in this session: say so and show the menu, never stay silent. */
   | { readonly _tag: "Expired" }
+  /**
+   * Nothing to answer: a reaction, a deletion, an edit that can no longer
+   * change anything, a message in a group, a notice. It is kept in the session.
+   */
+  | { readonly _tag: "Record"; readonly what: "reaction" | "deletion" | "edit" | "group" | "notice" }
+  /** WhatsApp reported a new number or user id for the user: the directory follows, nobody is answered. */
+  | { readonly _tag: "UpdateIdentity"; readonly phone?: PhoneNumber | undefined; readonly userId?: BusinessScopedUserId | undefined }
 
 /**
  * The action of an intent on its own. `more` and `back` mean something only

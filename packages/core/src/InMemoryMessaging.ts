@@ -1,6 +1,6 @@
 import { Context, DateTime, Duration, Effect, Layer } from "effect"
 import { makeWakeSignal } from "./WakeSignal.ts"
-import type { InboundMessage } from "./InboundMessage.ts"
+import { senderKeyOf, type InboundMessage } from "./InboundMessage.ts"
 import { Inbox, LeaseLost, type Claim, type DeadEntry, type InboxEntry } from "./Inbox.ts"
 import { Outbox, type DeadReply, type OutboxEntry } from "./Outbox.ts"
 import { SessionStore } from "./SessionStore.ts"
@@ -77,10 +77,10 @@ export const makeInMemoryMessaging = Effect.gen(function*() {
         const seen = new Set<string>()
         for (const row of rows) {
           if (row.state !== "pending") continue
-          const sender = row.entry.message.from
+          const sender = senderKeyOf(row.entry.message)
           if (seen.has(sender)) continue
           seen.add(sender)
-          const busy = rows.some((r) => r.state === "pending" && r.entry.message.from === sender && r.leaseUntil !== undefined && r.leaseUntil > now)
+          const busy = rows.some((r) => r.state === "pending" && senderKeyOf(r.entry.message) === sender && r.leaseUntil !== undefined && r.leaseUntil > now)
           if (busy || row.availableAt > now) continue
           row.token = String(++tokens)
           row.leaseUntil = now + Duration.toMillis(lease)

@@ -2,7 +2,7 @@ import { Context, Effect, Layer } from "effect"
 import { demoAssignments, demoProjects, demoSubcontractors, demoTasks } from "./DemoData.ts"
 import { Handoff, logHandoff, type HandoffRequest } from "./Handoff.ts"
 import type { SessionId, UserId } from "./Ids.ts"
-import { Directory, Incident, Task, Worksite, type Project, type Subcontractor } from "./Worksite.ts"
+import { Directory, Incident, Subcontractor, Task, Worksite, type Project } from "./Worksite.ts"
 
 export interface WorksiteData {
   readonly subcontractors: ReadonlyArray<Subcontractor>
@@ -22,6 +22,22 @@ export const demoData: WorksiteData = {
 export const makeInMemoryWorksite = (data: WorksiteData = demoData) =>
   Effect.sync(() => {
     const tasks = new Map(data.tasks.map((t) => [t.id, t]))
+    // By id, in registration order; identity changes replace a user's entry.
+    const people = new Map(data.subcontractors.map((s) => [s.id, s]))
+    const find = (p: (s: Subcontractor) => boolean) => [...people.values()].find(p)
+    const update = (s: Subcontractor, change: { readonly phone?: Subcontractor["phone"]; readonly whatsappUserId?: Subcontractor["whatsappUserId"] | undefined }) => {
+      const { whatsappUserId: _, ...rest } = s
+      const whatsappUserId = "whatsappUserId" in change ? change.whatsappUserId : s.whatsappUserId
+      const updated = new Subcontractor({ ...rest, ...(change.phone === undefined ? {} : { phone: change.phone }), ...(whatsappUserId === undefined ? {} : { whatsappUserId }) })
+      people.set(s.id, updated)
+      return updated
+    }
+    // An id names one user: recording it for one takes it from whoever had it.
+    const link = (s: Subcontractor, userId: NonNullable<Subcontractor["whatsappUserId"]>) => {
+      if (s.whatsappUserId === userId) return s
+      for (const other of people.values()) if (other.id !== s.id && other.whatsappUserId === userId) update(other, { whatsappUserId: undefined })
+      return update(s, { whatsappUserId: userId })
+    }
     // By id, in the order they were reported; the report key (the inbound message) names the one it created.
     const incidents = new Map<string, Incident>()
     const incidentsByKey = new Map<string, string>()
@@ -44,7 +60,21 @@ export const makeInMemoryWorksite = (data: WorksiteData = demoData) =>
     const byName = (a: Project, b: Project) => a.name.localeCompare(b.name)
 
     return Context.make(Directory, Directory.of({
-      byPhone: (phone) => Effect.sync(() => data.subcontractors.find((s) => s.phone === phone))
+      byPhone: (phone) => Effect.sync(() => find((s) => s.phone === phone)),
+      identify: ({ phone, userId }) =>
+        Effect.sync(() => {
+          const byPhone = phone === undefined ? undefined : find((s) => s.phone === phone)
+          if (byPhone !== undefined) return userId === undefined ? byPhone : link(byPhone, userId)
+          return userId === undefined ? undefined : find((s) => s.whatsappUserId === userId)
+        }),
+      updateIdentity: (id, change) =>
+        Effect.sync(() => {
+          const s = people.get(id)
+          if (s === undefined) return undefined
+          const taken = change.phone !== undefined && find((o) => o.phone === change.phone && o.id !== id) !== undefined
+          const moved = change.phone === undefined || taken ? s : update(s, { phone: change.phone })
+          return change.userId === undefined ? moved : link(moved, change.userId)
+        })
     })).pipe(
       Context.add(Worksite, Worksite.of({
         projectsOf: (userId) => Effect.sync(() => data.projects.filter((p) => assigned(userId, p.id)).sort(byName)),

@@ -3,17 +3,36 @@ import { resolveFollowUp } from "./directAction.ts"
 import { foldText } from "./foldText.ts"
 import type { Intent } from "./Intent.ts"
 import type { StoredMessage } from "./StoredMessage.ts"
-import type { Locale } from "./Worksite.ts"
+import type { ProjectId, Subcontractor, TaskId } from "./Worksite.ts"
+
+/**
+ * What a classifier picked out of the sentence besides the intent, already
+ * checked against the user's own data: a slot it cannot vouch for is not set.
+ */
+export interface Slots {
+  /** One of the user's sites, named or numbered in the message. */
+  readonly projectId?: ProjectId | undefined
+  /** One of the user's tasks, named in the message. */
+  readonly taskId?: TaskId | undefined
+  /** The problem the message describes, in the user's own words (never a model's rewording). */
+  readonly problem?: string | undefined
+}
 
 export interface Classification {
   readonly intent: Intent
   /** How many history messages the classifier had; 0 after a list is the seed's failure, and is alerted on. */
   readonly contextSize: number
+  readonly slots?: Slots | undefined
 }
 
-/** Turns free text into an intent. The rule classifier is the embedded default; an LLM one can replace it. */
+/**
+ * Turns free text into an intent (and slots), given the session's recent
+ * messages (newest first) and the user (locale, and what must not leave the
+ * process). The rule classifier is the embedded default; an LLM one can
+ * replace it and must never fail: it falls back to the rules.
+ */
 export class IntentClassifier extends Context.Service<IntentClassifier, {
-  classify(text: string, history: ReadonlyArray<StoredMessage>, locale: Locale): Effect.Effect<Classification>
+  classify(text: string, history: ReadonlyArray<StoredMessage>, user: Subcontractor): Effect.Effect<Classification>
 }>()("@parley/core/IntentClassifier") {}
 
 const rules: ReadonlyArray<readonly [Intent, ReadonlyArray<string>]> = [

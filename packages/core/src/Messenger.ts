@@ -1,5 +1,5 @@
 import { Context, Effect, Schema } from "effect"
-import type { PhoneNumber } from "./PhoneNumber.ts"
+import type { UserAddress } from "./UserAddress.ts"
 import type { Reply } from "./Reply.ts"
 
 export const SendFailureReason = Schema.Literals([
@@ -34,6 +34,6 @@ export interface Sent {
  * implementation can deduplicate.
  */
 export class Messenger extends Context.Service<Messenger, {
-  send(to: PhoneNumber, reply: Reply, replyId: string): Effect.Effect<Sent, SendFailed>
+  send(to: UserAddress, reply: Reply, replyId: string): Effect.Effect<Sent, SendFailed>
   markAsRead(providerMessageId: string): Effect.Effect<void, SendFailed>
 }>()("@parley/core/Messenger") {}

@@ -2,7 +2,7 @@ import { Cause, Clock, Duration, Effect, Fiber, Layer } from "effect"
 import { Messenger, SendFailed } from "./Messenger.ts"
 import { Outbox, type OutboxEntry } from "./Outbox.ts"
 import { runForever } from "./runForever.ts"
-import { maskPhone } from "./PhoneNumber.ts"
+import { maskAddress } from "./UserAddress.ts"
 import { count, outboxEvents } from "./PipelineMetrics.ts"
 import { makeWakeSignal } from "./WakeSignal.ts"
 
@@ -78,7 +78,7 @@ export const deliver = (entry: OutboxEntry, options: SenderOptions) =>
     yield* Effect.logWarning("reply not delivered").pipe(Effect.annotateLogs({
       event: `outbox.${event === "retried" ? "retry" : event}`,
       replyId: entry.replyId,
-      to: maskPhone(entry.to),
+      to: maskAddress(entry.to),
       reason: error.reason
     }))
   })

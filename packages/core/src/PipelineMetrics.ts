@@ -44,6 +44,18 @@ export const stageSeconds = Metric.histogram("parley_stage_seconds", {
   boundaries: latencyBoundaries
 })
 
+/** Inbound messages kept in their session with no answer: reactions, deletions, edits, group messages, notices. */
+export const recordedMessages = Metric.counter("parley_messages_recorded_total", {
+  description: "Inbound messages recorded without a reply, by kind (reaction, deletion, edit, group, notice)",
+  incremental: true
+})
+
+/** Identity changes WhatsApp reported and the directory applied (or refused: the number belongs to someone else). */
+export const directoryChanges = Metric.counter("parley_directory_changes_total", {
+  description: "Directory changes from WhatsApp notices: phone, user_id, or phone_refused",
+  incremental: true
+})
+
 export const count = (metric: Metric.Metric<number, unknown>, attributes: Record<string, string>, by = 1) =>
   Metric.update(Metric.withAttributes(metric, attributes), by)
 

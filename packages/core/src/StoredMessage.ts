@@ -1,5 +1,6 @@
 import { Context, Effect, Schema } from "effect"
 import { SessionId, UserId } from "./Ids.ts"
+import { MessageContent } from "./InboundMessage.ts"
 import { StoreUnavailable } from "./StoreUnavailable.ts"
 
 /**
@@ -25,7 +26,13 @@ export const MessageMetadata = Schema.Struct({
   toolOutputs: Schema.optionalKey(Schema.Array(ToolOutput)),
   /** The assistant asked a question and the next message answers it (e.g. a problem description for a project). */
   awaiting: Schema.optionalKey(Schema.Struct({ kind: Schema.String, id: Schema.String })),
-  reply: Schema.optionalKey(Schema.Unknown)
+  reply: Schema.optionalKey(Schema.Unknown),
+  /** The action an inbound message led to: an edit may redo a message's answer only if that changed nothing. */
+  action: Schema.optionalKey(Schema.String),
+  /** What the user sent, whole, when the text column only summarises it (a location, contacts, a reaction…). */
+  received: Schema.optionalKey(MessageContent),
+  /** The group an inbound message was posted in. */
+  group: Schema.optionalKey(Schema.String)
 })
 export type MessageMetadata = typeof MessageMetadata.Type
 

@@ -1,12 +1,12 @@
 import type { SessionId } from "./Ids.ts"
-import type { PhoneNumber } from "./PhoneNumber.ts"
+import type { UserAddress } from "./UserAddress.ts"
 import type { Reply } from "./Reply.ts"
 import type { NewMessage } from "./StoredMessage.ts"
 
 /** A reply waiting in the outbox. `replyId` is stable across retries so the messenger can deduplicate. */
 export interface OutgoingReply {
   readonly replyId: string
-  readonly to: PhoneNumber
+  readonly to: UserAddress
   readonly reply: Reply
   /** The session the reply belongs to (none for a sender we do not know): a tap answering it carries that session. */
   readonly sessionId?: SessionId | undefined

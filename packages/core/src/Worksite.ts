@@ -2,6 +2,7 @@ import { Context, Effect, Schema } from "effect"
 import { UserId } from "./Ids.ts"
 import { PhoneNumber } from "./PhoneNumber.ts"
 import { StoreUnavailable } from "./StoreUnavailable.ts"
+import { BusinessScopedUserId } from "./UserAddress.ts"
 
 export const Locale = Schema.Literals(["fr", "en"])
 export type Locale = typeof Locale.Type
@@ -14,6 +15,8 @@ export type TaskId = typeof TaskId.Type
 export class Subcontractor extends Schema.Class<Subcontractor>("@parley/core/Subcontractor")({
   id: UserId,
   phone: PhoneNumber,
+  /** Their WhatsApp business-scoped user id, once a message carried it with their number. */
+  whatsappUserId: Schema.optionalKey(BusinessScopedUserId),
   displayName: Schema.String,
   locale: Locale
 }) {}
@@ -63,9 +66,39 @@ export interface NewIncidentPhoto {
   readonly at: number
 }
 
-/** Who is writing to us: unknown numbers get a polite refusal and no session. */
+/** How a message names its sender: a phone number, a business-scoped user id, or both. */
+export interface SenderIdentity {
+  readonly phone?: PhoneNumber | undefined
+  readonly userId?: BusinessScopedUserId | undefined
+}
+
+/** What WhatsApp says changed about a user (`user_changed_number`, `user_changed_user_id`). */
+export interface IdentityChange {
+  readonly phone?: PhoneNumber | undefined
+  readonly userId?: BusinessScopedUserId | undefined
+}
+
+/**
+ * Who is writing to us: unknown senders get a polite refusal and no session.
+ * Users are registered by phone number; WhatsApp users with a username may
+ * write with their business-scoped user id alone, so the directory also
+ * knows users by it, learnt the first time a message carries both.
+ */
 export class Directory extends Context.Service<Directory, {
   byPhone(phone: PhoneNumber): Effect.Effect<Subcontractor | undefined, StoreUnavailable>
+  /**
+   * The user a message comes from: by phone number, else by business-scoped
+   * user id. When the message carries both and the user is known by the
+   * number, the id is recorded as theirs (and taken from anyone it was
+   * recorded for before: an id names one user).
+   */
+  identify(sender: SenderIdentity): Effect.Effect<Subcontractor | undefined, StoreUnavailable>
+  /**
+   * Applies a change WhatsApp reported: a new phone number (kept only if no
+   * other user has it: the directory never merges two people) and/or a new
+   * business-scoped user id. Applying it again changes nothing.
+   */
+  updateIdentity(userId: UserId, change: IdentityChange): Effect.Effect<Subcontractor | undefined, StoreUnavailable>
 }>()("@parley/core/Directory") {}
 
 /** The worksite data the assistant's tools read and write. */

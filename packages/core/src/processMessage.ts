@@ -1,12 +1,12 @@
 import { Clock, Effect, Metric, Option } from "effect"
-import { decide, type Decision } from "./decide.ts"
+import { decide, expectsReply, type Decision } from "./decide.ts"
 import { notRegistered } from "./Copy.ts"
-import type { InboundMessage, MessageContent } from "./InboundMessage.ts"
+import { phoneOf, type InboundMessage, type MessageContent } from "./InboundMessage.ts"
 import { Directory, type Subcontractor } from "./Worksite.ts"
 import { MessageStore, type NewMessage, type StoredMessage } from "./StoredMessage.ts"
 import { Outbox } from "./Outbox.ts"
 import { contextMessages, pipelineSeconds, trackSeconds } from "./PipelineMetrics.ts"
-import { maskPhone } from "./PhoneNumber.ts"
+import { maskAddress } from "./UserAddress.ts"
 import type { Reply } from "./Reply.ts"
 import { RequestContext } from "./RequestContext.ts"
 import { resolveSession } from "./resolveSession.ts"
@@ -30,10 +30,26 @@ export const describeContent = (content: MessageContent): string => {
       return `[${content.kind}]${content.caption ? ` ${content.caption}` : ""}`
     case "Location":
       return `[location ${content.latitude},${content.longitude}]`
+    case "Reaction":
+      return content.emoji === undefined ? "[reaction removed]" : `[reaction ${content.emoji}]`
+    case "Deleted":
+      return "[deleted a message]"
+    case "Edited":
+      return content.content === undefined ? "[edited]" : `[edited] ${describeContent(content.content)}`
+    case "SystemNotice":
+      return `[${content.kind}]${content.body ? ` ${content.body}` : ""}`
+    case "Contacts":
+      return `[contacts] ${content.contacts.map((c) => c.name).join(", ")}`
+    case "Order":
+      return `[order] ${content.items.length} item(s)${content.text ? ` ${content.text}` : ""}`
     case "Unsupported":
       return `[${content.type}]`
   }
 }
+
+/** Kinds the text column only summarises: the whole content is kept in the message's metadata. */
+const summarised = (content: MessageContent) =>
+  content._tag !== "Text" && content._tag !== "ButtonReply" && content._tag !== "ListReply"
 
 const describeReply = (reply: Reply): string => reply.body
 
@@ -47,7 +63,8 @@ export const replyIdOf = (inbound: InboundMessage, index: number): string =>
 export const identify = (inbound: InboundMessage) =>
   stage("identify", Effect.gen(function*() {
     const directory = yield* Directory
-    return yield* directory.byPhone(inbound.from)
+    // Phone when the provider gives it, the business-scoped user id always: either finds a known user.
+    return yield* directory.identify({ phone: phoneOf(inbound), userId: inbound.userId })
   }))
 
 export const loadContext = (session: Session) =>
@@ -77,7 +94,10 @@ export const buildTurn = (
     content: describeContent(content),
     providerMessageId: inbound.providerMessageId,
     metadata: {
+      action: decision.action._tag,
       ...(decision.intent === undefined ? {} : { intent: decision.intent }),
+      ...(summarised(content) ? { received: content } : {}),
+      ...(inbound.group === undefined ? {} : { group: inbound.group }),
       ...(content._tag === "ButtonReply" || content._tag === "ListReply" ? { interactive: { id: content.id, title: content.title } } : {})
     },
     createdAt: at
@@ -98,7 +118,10 @@ export const buildTurn = (
   return {
     sessionId: session.id,
     messages: [inboundMessage, ...outbound],
-    replies: result.replies.map((r, i) => ({ replyId: replyIdOf(inbound, i), to: inbound.from, reply: r.reply, sessionId: session.id })),
+    // A known user is answered at their registered number, whichever id their message came with: Meta
+    // recommends sending to phone numbers (they then keep appearing in webhooks), and one recipient per user
+    // keeps the outbox's per-recipient order. A stranger is answered where they wrote from, BSUID or number.
+    replies: result.replies.map((r, i) => ({ replyId: replyIdOf(inbound, i), to: user.phone, reply: r.reply, sessionId: session.id })),
     escalate: result.escalate === true,
     at
   }
@@ -114,10 +137,11 @@ export const processMessage = Effect.fn("processMessage")(function*(inbound: Inb
   const at = yield* Clock.currentTimeMillis
   const user = yield* identify(inbound)
   if (user === undefined) {
-    yield* Effect.logInfo("unknown sender").pipe(Effect.annotateLogs({ event: "pipeline.unknown_sender", from: maskPhone(inbound.from) }))
+    yield* Effect.logInfo("unknown sender").pipe(Effect.annotateLogs({ event: "pipeline.unknown_sender", from: maskAddress(inbound.from) }))
     return {
       messages: [],
-      replies: [{ replyId: replyIdOf(inbound, 0), to: inbound.from, reply: { _tag: "TextReply", body: notRegistered } }],
+      // A reaction, a deletion or a group message from a stranger is no request: nothing is said.
+      replies: expectsReply(inbound) ? [{ replyId: replyIdOf(inbound, 0), to: inbound.from, reply: { _tag: "TextReply", body: notRegistered } }] : [],
       escalate: false,
       at
     } satisfies Turn

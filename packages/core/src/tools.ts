@@ -4,12 +4,13 @@ import { copy, type Copy } from "./Copy.ts"
 import { Handoff } from "./Handoff.ts"
 import { menuButtonIds, type Intent } from "./Intent.ts"
 import { maskPhone } from "./PhoneNumber.ts"
+import { count, directoryChanges } from "./PipelineMetrics.ts"
 import type { ListRow, Reply } from "./Reply.ts"
 import { RequestContext } from "./RequestContext.ts"
 import type { ToolOutput } from "./StoredMessage.ts"
 import type { StoreUnavailable } from "./StoreUnavailable.ts"
 import type { ToolReply, ToolResult } from "./ToolResult.ts"
-import { Worksite, type Incident, type Project, type ProjectId, type Task } from "./Worksite.ts"
+import { Directory, Worksite, type Incident, type Project, type ProjectId, type Task } from "./Worksite.ts"
 
 /** WhatsApp shows at most 10 rows in a list: 9 items and a "more" row when there are more. */
 export const pageSize = 9
@@ -123,7 +124,7 @@ const describePrompt = (t: Copy, incident: Incident, project: Project): ToolRepl
   text(t.describePhoto(project.name), { awaiting: { kind: "problem_details", id: incident.id } })
 
 /** Runs the action for the request in context. Each branch is one of the assistant's tools. */
-export const runTool = Effect.fn("runTool")(function*(action: Action): Effect.fn.Return<ToolResult, StoreUnavailable, RequestContext | Worksite | Handoff> {
+export const runTool = Effect.fn("runTool")(function*(action: Action): Effect.fn.Return<ToolResult, StoreUnavailable, RequestContext | Worksite | Handoff | Directory> {
   const { user, session, inbound } = yield* RequestContext
   const worksite = yield* Worksite
   const t = copy[user.locale]
@@ -142,6 +143,26 @@ export const runTool = Effect.fn("runTool")(function*(action: Action): Effect.fn
       return single("help", menuReply(t, `${t.cannotRead}\n${t.help}`))
     case "Expired":
       return single("menu", menuReply(t, t.expired))
+    // Kept in the session by the turn; nothing is sent.
+    case "Record":
+      return { tool: "record", replies: [] }
+    case "UpdateIdentity": {
+      const after = yield* (yield* Directory).updateIdentity(user.id, { phone: action.phone, userId: action.userId })
+      const changes = [
+        ...(after !== undefined && after.phone !== user.phone ? ["phone"] : []),
+        // Another user has that number: the directory never merges two people; someone must look.
+        ...(action.phone !== undefined && after?.phone !== action.phone ? ["phone_refused"] : []),
+        ...(after !== undefined && after.whatsappUserId !== user.whatsappUserId ? ["user_id"] : [])
+      ]
+      for (const change of changes) yield* count(directoryChanges, { change })
+      yield* Effect.logInfo("directory updated").pipe(Effect.annotateLogs({
+        event: "directory.identity_changed",
+        userId: user.id,
+        changes: changes.join(","),
+        ...(action.phone === undefined ? {} : { newPhone: maskPhone(action.phone) })
+      }))
+      return { tool: "directory", replies: [] }
+    }
     case "ListProjects": {
       const projects = yield* worksite.projectsOf(user.id)
       if (projects.length === 0) return single("list_projects_tool", menuReply(t, t.noProjects))

@@ -1,6 +1,7 @@
 import { sessionHealth, uniqueViolations } from "@parley/adapters-pg"
 import { count, directActions, emptyContextTaps, inboxEvents, outboxEvents } from "@parley/core"
 import { Effect, Metric } from "effect"
+import { deliveryFailures, primedDeliveryFailureCodes, primedProviderErrorCodes, providerErrors } from "./http/ProviderNotices.ts"
 
 /** Gauges read from the database when Prometheus scrapes: they cover every instance, not just this one. */
 const maxSessionsPerUser = Metric.gauge("parley_db_sessions_created_per_user_1m_max", {
@@ -26,7 +27,9 @@ export const primeAlertCounters = Effect.all([
   count(directActions, { tool: "list", result: "miss" }, 0),
   count(directActions, { tool: "unknown", result: "miss" }, 0),
   count(inboxEvents, { event: "dead" }, 0),
-  count(outboxEvents, { event: "dead" }, 0)
+  count(outboxEvents, { event: "dead" }, 0),
+  ...primedProviderErrorCodes.map((code) => count(providerErrors, { provider: "meta", code }, 0)),
+  ...primedDeliveryFailureCodes.map((code) => count(deliveryFailures, { provider: "meta", code }, 0))
 ], { discard: true })
 
 /** Reads the database-wide session health into the gauges; a database that does not answer leaves them as they were. */

@@ -10,6 +10,7 @@ import { DevSimulator } from "./dev/DevSimulator.ts"
 import { accessLog } from "./http/AccessLog.ts"
 import { makeDrainableServer } from "./http/Draining.ts"
 import { CoreRoutes, DevRoutes, ServerSettings } from "./http/Routes.ts"
+import { intentClassifierLayer } from "./IntentClassifierConfig.ts"
 import { isDevMode, type ServerConfig } from "./ServerConfig.ts"
 
 /** The provider side: real credentials when configured, else the simulator and the fake Graph API. */
@@ -23,7 +24,7 @@ const providers = (config: ServerConfig, selfUrl: string) => {
     const meta = config.meta.value
     return Layer.mergeAll(
       MetaWebhook.layer({ appSecret: meta.appSecret, verifyToken: meta.verifyToken }),
-      CloudApiMessenger.layer({ graphUrl: meta.graphUrl, phoneNumberId: meta.phoneNumberId, accessToken: meta.accessToken }),
+      CloudApiMessenger.layer({ graphUrl: meta.graphUrl, phoneNumberId: meta.phoneNumberId, accessToken: meta.accessToken, requestTimeout: config.leases.sendTimeout }),
       twilioWebhook
     )
   }
@@ -32,14 +33,14 @@ const providers = (config: ServerConfig, selfUrl: string) => {
     // Twilio-only deployments still need the Meta route's service; a random secret makes it refuse everything.
     return Layer.mergeAll(
       MetaWebhook.layer({ appSecret: Redacted.make(crypto.randomUUID()), verifyToken: Redacted.make(crypto.randomUUID()) }),
-      TwilioMessenger.layer({ apiUrl: t.apiUrl, accountSid: t.accountSid, authToken: t.authToken, from: t.from }),
+      TwilioMessenger.layer({ apiUrl: t.apiUrl, accountSid: t.accountSid, authToken: t.authToken, from: t.from, requestTimeout: config.leases.sendTimeout }),
       twilioWebhook
     )
   }
   return Layer.unwrap(Effect.map(Effect.service(DevSimulator), (sim) =>
     Layer.mergeAll(
       MetaWebhook.layer({ appSecret: sim.appSecret, verifyToken: sim.verifyToken }),
-      CloudApiMessenger.layer({ graphUrl: sim.graph.graphUrl, phoneNumberId: "simulator", accessToken: Redacted.make("simulator") }),
+      CloudApiMessenger.layer({ graphUrl: sim.graph.graphUrl, phoneNumberId: "simulator", accessToken: Redacted.make("simulator"), requestTimeout: config.leases.sendTimeout }),
       twilioWebhook
     ))).pipe(Layer.provide(DevSimulator.layer))
 }
@@ -102,7 +103,8 @@ const serverLayer = (config: ServerConfig) =>
           ),
           background
         )),
-        Layer.provide(Layer.mergeAll(providers(config, selfUrl), settings, policy)),
+        // The classifier chosen by INTENT_CLASSIFIER takes the place of the rules PgAssistant brings.
+        Layer.provide(Layer.mergeAll(providers(config, selfUrl), settings, policy, intentClassifierLayer(config.classifier))),
         Layer.provide(stores)
       )
     // In dev mode the same DevSimulator.layer value feeds the providers and the simulator routes:

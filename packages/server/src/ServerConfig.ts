@@ -1,16 +1,16 @@
 import { databaseUrlConfig, poolSizeConfig } from "@parley/adapters-pg"
 import { leasesConfig, PhoneNumber, retentionConfig, sessionPolicyConfig } from "@parley/core"
 import { Config, Option } from "effect"
+import { allOrNone } from "./allOrNone.ts"
+import { intentClassifierConfig } from "./IntentClassifierConfig.ts"
 
 /**
- * A provider's variables go together: all of `required` set, or none of them
- * (`None`). Only some set is an error naming the missing ones — a typo must not
- * silently turn a production server into dev mode.
+ * Meta documents webhook payloads of up to 3 MB (a batch holds up to 1,000
+ * updates): anything smaller as the default would refuse genuine signed
+ * deliveries with 413 until Meta gives up on them. The body is still read as
+ * a bounded stream, so a chunked body stops at the limit.
  */
-const allOrNone = <A>(required: ReadonlyArray<string>, config: Config.Config<A>): Config.Config<Option.Option<A>> =>
-  Config.all(required.map((name) => Config.option(Config.String(name)))).pipe(
-    Config.flatMap((present) => present.every(Option.isNone) ? Config.succeed(Option.none<A>()) : Config.map(config, Option.some))
-  )
+export const defaultMaxBodyBytes = 3 * 1024 * 1024
 
 /**
  * Everything the server reads from the environment, validated at start: a
@@ -26,7 +26,7 @@ export const serverConfig = Config.all({
   sessionPolicy: sessionPolicyConfig,
   retention: retentionConfig,
   leases: leasesConfig,
-  maxBodyBytes: Config.Int("MAX_BODY_BYTES").pipe(Config.withDefault(256 * 1024)),
+  maxBodyBytes: Config.Int("MAX_BODY_BYTES").pipe(Config.withDefault(defaultMaxBodyBytes)),
   adminToken: Config.option(Config.Redacted("ADMIN_TOKEN")),
   logFormat: Config.Literals(["pretty", "json"], "LOG_FORMAT").pipe(Config.withDefault("pretty" as const)),
   logLevel: Config.Literals(["trace", "debug", "info", "warn", "error", "none"], "LOG_LEVEL").pipe(Config.withDefault("info" as const)),
@@ -43,7 +43,8 @@ export const serverConfig = Config.all({
     authToken: Config.Redacted("TWILIO_AUTH_TOKEN"),
     from: Config.schema(PhoneNumber, "TWILIO_WHATSAPP_FROM"),
     apiUrl: Config.String("TWILIO_API_URL").pipe(Config.withDefault("https://api.twilio.com"))
-  }))
+  })),
+  classifier: intentClassifierConfig
 })
 
 export type ServerConfig = Config.Success<typeof serverConfig>

@@ -2,12 +2,12 @@ import { PgClient } from "@effect/sql-pg"
 import { seedDemo } from "@parley/adapters-pg"
 import { createScratchDatabase } from "@parley/adapters-pg/testing"
 import { graphError, metaWebhookPayload, startFakeGraphApi, type FakeGraphApi, type SentToGraph } from "@parley/adapters-whatsapp/testing"
-import { demoSubcontractors, PhoneNumber } from "@parley/core"
+import { demoSubcontractors } from "@parley/core"
 import { Effect, Redacted } from "effect"
-import { createHmac } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { Agent, request } from "node:http"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
+import { metaClient, metaEnv, queryOn, text } from "./support/MetaClient.ts"
 import { eventually, startServer, type RunningServer } from "./support/ServerProcess.ts"
 
 const appSecret = "e2e-app-secret"
@@ -18,41 +18,21 @@ let graph: FakeGraphApi
 let server: RunningServer
 let db: Awaited<ReturnType<typeof createScratchDatabase>>
 
-const query = <A extends object>(text: string, params: ReadonlyArray<unknown> = []) =>
-  Effect.runPromise(Effect.gen(function*() {
-    const sql = yield* PgClient.PgClient
-    return (yield* sql.unsafe<A>(text, params)) as ReadonlyArray<A>
-  }).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(db.url), maxConnections: 1 }))))
-
-/** A signed Cloud API webhook, the HMAC computed here with node:crypto. */
-const post = (body: string | Uint8Array, headers: Record<string, string> = {}, method = "POST") =>
-  fetch(`${server.url}/webhooks/whatsapp`, { method, headers: { "content-type": "application/json", ...headers }, body })
-const sign = (body: string) => `sha256=${createHmac("sha256", appSecret).update(body).digest("hex")}`
-let n = 0
-const deliver = (from: PhoneNumber, message: Record<string, unknown>, id = `wamid.e2e.${++n}`) => {
-  const body = JSON.stringify(metaWebhookPayload({ from, id, message }))
-  return post(body, { "x-hub-signature-256": sign(body) })
-}
-const text = (body: string) => ({ type: "text", text: { body } })
+const query = queryOn(() => db.url)
+const { post, sign, deliver, sentTo, waitForReplies } = metaClient(() => server.url, () => graph, appSecret, "e2e")
 /** A tap on a button or row of the message `on` (its wamid comes back as `context.id`, as Meta sends it). */
 const tap = (id: string, title: string, kind: "button_reply" | "list_reply", on: SentToGraph) => ({
   type: "interactive",
   interactive: { type: kind, [kind]: { id, title } },
   context: { from: "15550001234", id: on.wamid }
 })
-const sentTo = (phone: string) => graph.sent().filter((m) => m.payload["to"] === phone.slice(1))
-const waitForReplies = (phone: string, count: number) => eventually(() => (sentTo(phone).length >= count ? sentTo(phone) : undefined), `${count} replies to ${phone}`)
 
 beforeAll(async () => {
   graph = await startFakeGraphApi()
   db = await createScratchDatabase()
   server = await startServer({
     DATABASE_URL: db.url,
-    META_APP_SECRET: appSecret,
-    META_VERIFY_TOKEN: "e2e-verify",
-    META_ACCESS_TOKEN: "e2e-access",
-    META_PHONE_NUMBER_ID: "106540352242922",
-    META_GRAPH_URL: graph.graphUrl,
+    ...metaEnv(graph, appSecret),
     ADMIN_TOKEN: adminToken,
     WORKER_COUNT: "4"
   })
@@ -210,7 +190,7 @@ describe("bad input gets the right 4xx, a JSON error, and changes nothing", () =
       name: "oversized body",
       status: 413,
       code: "payload_too_large",
-      request: () => { const big = "x".repeat(300 * 1024); return post(big, { "x-hub-signature-256": sign(big) }) }
+      request: () => { const big = "x".repeat(3 * 1024 * 1024 + 1); return post(big, { "x-hub-signature-256": sign(big) }) }
     },
     {
       name: "oversized chunked body (no content-length)",
@@ -220,7 +200,7 @@ describe("bad input gets the right 4xx, a JSON error, and changes nothing", () =
         const chunk = new TextEncoder().encode("x".repeat(64 * 1024))
         let sent = 0
         const body = new ReadableStream<Uint8Array>({
-          pull: (controller) => (sent++ < 8 ? controller.enqueue(chunk) : controller.close())
+          pull: (controller) => (sent++ < 50 ? controller.enqueue(chunk) : controller.close())
         })
         return fetch(`${server.url}/webhooks/whatsapp`, {
           method: "POST",
@@ -291,6 +271,73 @@ describe("inputs Postgres would refuse: cleaned or skipped, never a 503 loop", (
     const again = await post(body, { "x-hub-signature-256": sign(body) })
     assert.deepInclude(await again.json(), { accepted: 0, duplicates: 3, skipped: 1 })
     assert.match(server.output(), /"event":"webhook.skipped"[^\n]*"reason":"the message id is \d+ characters long/)
+  })
+})
+
+describe("WhatsApp as it is today (fixtures from Meta's webhook reference, see packages/adapters-whatsapp/README.md)", () => {
+  const metaFixture = (name: string) => readFileSync(new URL(`../../adapters-whatsapp/test/fixtures/${name}.json`, import.meta.url), "utf8")
+  const postSigned = (body: string) => post(body, { "x-hub-signature-256": sign(body) })
+  const metric = async (pattern: RegExp) => Number(pattern.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1] ?? "NaN")
+
+  it("an errors webhook: 200, nothing stored, each code logged and counted", async () => {
+    const before = await metric(/^parley_provider_errors_total\{[^}]*code="130429"[^}]*\} (\d+)$/m)
+    const response = await postSigned(metaFixture("meta-errors"))
+    assert.strictEqual(response.status, 200)
+    assert.deepInclude(await response.json(), { accepted: 0, errors: 2 })
+    assert.strictEqual(await metric(/^parley_provider_errors_total\{[^}]*code="130429"[^}]*\} (\d+)$/m), before + 1)
+    assert.strictEqual(await metric(/^parley_provider_errors_total\{[^}]*code="131000"[^}]*\} (\d+)$/m), 1)
+    assert.include(server.output(), `"event":"webhook.provider_error"`)
+  })
+
+  it("statuses without recipient_id are read; a failed one is counted by its code", async () => {
+    const response = await postSigned(metaFixture("meta-bsuid-statuses"))
+    assert.deepInclude(await response.json(), { statuses: 3, skipped: 0 })
+    assert.strictEqual(await metric(/^parley_delivery_failures_total\{[^}]*code="131026"[^}]*\} (\d+)$/m), 1)
+  })
+
+  it("a username user: the BSUID learnt with the number, then known by it alone (answered at the number); a 👍 on the reply is stored, not answered; a stranger's BSUID is answered there", async () => {
+    const withPhone = metaFixture("meta-bsuid-with-phone").replace("wamid.bsuid0", "wamid.e2e.bsuid0")
+    const toPhone = sentTo(karim.phone).length
+    assert.strictEqual((await postSigned(withPhone)).status, 200)
+    await waitForReplies(karim.phone, toPhone + 1)
+    const before = graph.sent().length
+    assert.strictEqual((await postSigned(metaFixture("meta-bsuid-text").replace("wamid.bsuid1", "wamid.e2e.bsuid1"))).status, 200)
+    const toBsuid = await eventually(() => graph.sent().slice(before).find((m) => m.payload["to"] === "33612345678"), "a reply to Karim's number")
+    assert.isUndefined(toBsuid.payload["recipient"], "a known user is answered at their number, as Meta recommends")
+
+    const reaction = metaFixture("meta-reaction").replace(/wamid\.ourReply/g, toBsuid.wamid).replace(/wamid\.react/g, "wamid.e2e.react")
+    const response = await postSigned(reaction)
+    assert.deepInclude(await response.json(), { accepted: 2 })
+    await eventually(async () => {
+      const rows = await query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE provider_message_id LIKE 'wamid.e2e.react%'`)
+      return rows[0]!.n === 2 ? true : undefined
+    }, "both reactions stored")
+    await new Promise((r) => setTimeout(r, 500))
+    assert.strictEqual(graph.sent().length, before + 1, "no reply to a reaction or its removal")
+    const sessions = await query<{ n: number }>(
+      `SELECT count(DISTINCT session_id)::int AS n FROM messages WHERE provider_message_id IN ('wamid.e2e.bsuid0', 'wamid.e2e.bsuid1', 'wamid.e2e.react1', 'wamid.e2e.react2')`
+    )
+    assert.strictEqual(sessions[0]!.n, 1, "one conversation, whichever id each message came with")
+
+    const stranger = metaFixture("meta-bsuid-text").replace(/FR\.13491208655302741918/g, "US.424242").replace("wamid.bsuid1", "wamid.e2e.stranger")
+    assert.strictEqual((await postSigned(stranger)).status, 200)
+    const refusal = await eventually(() => graph.sent().find((m) => m.payload["recipient"] === "US.424242"), "the refusal at the stranger's BSUID")
+    assert.isUndefined(refusal.payload["to"], "a BSUID goes in recipient, alone")
+  })
+
+  it("a signed delivery over the old 256 KiB limit (1,000 statuses, as Meta batches them) is accepted", async () => {
+    const statuses = Array.from({ length: 1000 }, (_, i) => ({
+      id: `wamid.batch.${i}`,
+      status: "read",
+      timestamp: "1775000000",
+      recipient_id: "33612345678",
+      biz_opaque_callback_data: "x".repeat(700)
+    }))
+    const body = JSON.stringify({ object: "whatsapp_business_account", entry: [{ id: "1", changes: [{ field: "messages", value: { messaging_product: "whatsapp", statuses } }] }] })
+    assert.isAbove(body.length, 512 * 1024)
+    const response = await postSigned(body)
+    assert.strictEqual(response.status, 200)
+    assert.deepInclude(await response.json(), { statuses: 1000 })
   })
 })
 

@@ -49,6 +49,10 @@ export const startFakeGraphApi = async () => {
       return graphError(400, 100, "Invalid JSON")
     }
     if (payload["status"] === "read") return { status: 200, body: { success: true } }
+    // A phone number in `to`, or a business-scoped user id in `recipient` (`to` wins when both are there).
+    const to = typeof payload["to"] === "string" ? payload["to"] : undefined
+    const recipient = typeof payload["recipient"] === "string" ? payload["recipient"] : undefined
+    if (to === undefined && recipient === undefined) return graphError(400, 100, "(#100) The parameter to is required.")
     sends++
     if (faults.failEvery !== undefined && sends % faults.failEvery === 0) {
       stats.failed++
@@ -65,8 +69,8 @@ export const startFakeGraphApi = async () => {
     }
     const wamid = `wamid.fake.${++counter}`
     sent.push({ phoneNumberId: match[1]!, authorization: request.headers.authorization, payload, wamid })
-    const to = String(payload["to"] ?? "")
-    return { status: 200, body: { messaging_product: "whatsapp", contacts: [{ input: to, wa_id: to }], messages: [{ id: wamid }] } }
+    const contact = to !== undefined ? { input: to, wa_id: to } : { input: recipient, user_id: recipient }
+    return { status: 200, body: { messaging_product: "whatsapp", contacts: [contact], messages: [{ id: wamid }] } }
   })
   return {
     ...server,

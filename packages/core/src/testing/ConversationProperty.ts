@@ -180,23 +180,27 @@ export const runConversation = Effect.fnUntraced(function*(steps: ReadonlyArray<
   const produced = new Map<string, Array<string>>()
   const pipeline = options.process ?? processMessage
   const violations: Array<string> = []
-  // Each user's messages being processed right now. The same message twice is a
-  // lease taken over from a stalled worker (fenced at commit); two different
-  // messages of one user at once would break guarantee 3.
-  const inFlight = new Map<string, Map<string, number>>()
+  // Each user's messages being processed right now, as live runs: a run is live
+  // until it ends or the same message starts again (its lease was taken over
+  // from a stalled worker: the old run is fenced out at commit). Two different
+  // messages of one user live at once would break guarantee 3.
+  const latestRun = new Map<string, number>()
+  const liveRuns = new Map<string, Map<string, number>>()
+  let runs = 0
   const enter = (inbound: InboundMessage) =>
     Effect.sync(() => {
-      const mine = inFlight.get(inbound.from) ?? new Map<string, number>()
-      mine.set(inbound.providerMessageId, (mine.get(inbound.providerMessageId) ?? 0) + 1)
-      inFlight.set(inbound.from, mine)
+      const run = ++runs
+      latestRun.set(inbound.providerMessageId, run)
+      const mine = liveRuns.get(inbound.from) ?? new Map<string, number>()
+      mine.set(inbound.providerMessageId, run)
+      liveRuns.set(inbound.from, mine)
       if (mine.size > 1) violations.push(`[one-at-a-time] ${[...mine.keys()].join(" and ")} of ${inbound.from} were in flight at once`)
+      return run
     })
-  const leave = (inbound: InboundMessage) =>
+  const leave = (inbound: InboundMessage, run: number) =>
     Effect.sync(() => {
-      const mine = inFlight.get(inbound.from)
-      const n = (mine?.get(inbound.providerMessageId) ?? 1) - 1
-      if (n > 0) mine?.set(inbound.providerMessageId, n)
-      else mine?.delete(inbound.providerMessageId)
+      const mine = liveRuns.get(inbound.from)
+      if (mine?.get(inbound.providerMessageId) === run) mine.delete(inbound.providerMessageId)
     })
   const process = ((inbound: InboundMessage) =>
     Effect.tap(pipeline(inbound), () =>
@@ -204,10 +208,7 @@ export const runConversation = Effect.fnUntraced(function*(steps: ReadonlyArray<
         const order = produced.get(inbound.from) ?? []
         if (!order.includes(inbound.providerMessageId)) order.push(inbound.providerMessageId)
         produced.set(inbound.from, order)
-      })).pipe(
-        Effect.ensuring(leave(inbound)),
-        (processing) => Effect.andThen(enter(inbound), processing)
-      )) as Process
+      })).pipe((processing) => Effect.flatMap(enter(inbound), (run) => Effect.ensuring(processing, leave(inbound, run))))) as Process
   // In acceptance (arrival) order: the order the inbox promises to process each
   // user's messages in. A provider's `sentAt` may disagree (batched, reordered
   // webhooks) and is deliberately not what the order invariant checks.
@@ -291,7 +292,7 @@ export const runConversation = Effect.fnUntraced(function*(steps: ReadonlyArray<
         Effect.map(store.recent(s.id, 10_000), (ms) => ({ session: s.id, messages: [...ms].reverse() })))
       return perSession
     })
-  const knownSenders = new Set(options.users.map((u) => u.phone))
+  const knownSenders = new Set<string>(options.users.map((u) => u.phone))
   const expected = delivered.filter((m) => knownSenders.has(m.from)).length
   // Done when every message is committed and every reply its turn recorded has gone out:
   // the sender is stopped only then, never between claiming a reply and sending it.

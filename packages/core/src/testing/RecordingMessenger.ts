@@ -1,10 +1,10 @@
 import { Context, Effect, Layer } from "effect"
 import { Messenger, SendFailed, type Sent } from "../Messenger.ts"
-import type { PhoneNumber } from "../PhoneNumber.ts"
+import type { UserAddress } from "../UserAddress.ts"
 import type { Reply } from "../Reply.ts"
 
 export interface SentReply {
-  readonly to: PhoneNumber
+  readonly to: UserAddress
   readonly reply: Reply
   readonly replyId: string
   /** The id the "provider" gave the sent message: a tap answering it carries it as `replyTo`. */

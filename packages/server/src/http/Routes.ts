@@ -1,13 +1,14 @@
 import { PgClient } from "@effect/sql-pg"
 import { makeMigrator, sessionHealth } from "@parley/adapters-pg"
 import { constantTimeEqual, MetaWebhook, normalizePhone, TwilioWebhook, type Decoded } from "@parley/adapters-whatsapp"
-import { acceptInbound, Directory, Handoff, Inbox, maskPhone, maskPhones, Outbox, SessionStore } from "@parley/core"
+import { acceptInbound, Directory, Handoff, Inbox, maskAddress, maskPhone, maskPhones, Outbox, SessionStore } from "@parley/core"
 import { ByteSize, Clock, Context, Effect, Layer, Metric, Option, Redacted, Result, Schema } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { readFileSync } from "node:fs"
 import { refreshDatabaseGauges } from "../AlertMetrics.ts"
 import { DevSimulator, SimulatedInput } from "../dev/DevSimulator.ts"
 import { problem } from "./HttpProblem.ts"
+import { reportProviderNotices } from "./ProviderNotices.ts"
 import { renderPrometheus } from "./prometheus.ts"
 
 /** What the routes need to know about this server instance. */
@@ -65,15 +66,7 @@ const webhookBody = (request: HttpServerRequest.HttpServerRequest, provider: str
 const accept = (provider: string, decoded: Decoded) =>
   Effect.gen(function*() {
     const result = yield* acceptInbound(decoded.messages)
-    for (const s of decoded.statuses) {
-      yield* Effect.logInfo("delivery status").pipe(Effect.annotateLogs({
-        event: "webhook.status",
-        provider,
-        status: s.status,
-        recipient: maskPhone(s.recipient),
-        ...(s.error ? { errorCode: s.error.code } : {})
-      }))
-    }
+    yield* reportProviderNotices(provider, decoded)
     for (const item of decoded.skipped) {
       yield* Metric.update(Metric.withAttributes(webhookSkipped, { provider, item: item.item }), 1)
       yield* Effect.logWarning("webhook item skipped").pipe(Effect.annotateLogs({
@@ -88,6 +81,7 @@ const accept = (provider: string, decoded: Decoded) =>
       accepted: result.accepted,
       duplicates: result.duplicates,
       statuses: decoded.statuses.length,
+      errors: decoded.errors.length,
       skipped: decoded.skipped.length
     })
   }).pipe(Effect.catchTag("StoreUnavailable", (e) =>
@@ -210,7 +204,7 @@ const AdminRoutes = Layer.mergeAll(
   HttpRouter.add("GET", "/admin/inbox/dead", admin(() =>
     Effect.map(Effect.flatMap(Effect.service(Inbox), (inbox) => inbox.listDead(100)), (dead) =>
       HttpServerResponse.jsonUnsafe({
-        dead: dead.map((d) => ({ id: d.entry.id, from: maskPhone(d.entry.message.from), attempts: d.entry.attempts, error: d.error, failedAt: new Date(d.failedAt).toISOString() }))
+        dead: dead.map((d) => ({ id: d.entry.id, from: maskAddress(d.entry.message.from), attempts: d.entry.attempts, error: d.error, failedAt: new Date(d.failedAt).toISOString() }))
       })).pipe(unavailable))),
   HttpRouter.add("POST", "/admin/inbox/dead/:id/retry", admin(() =>
     Effect.gen(function*() {
@@ -222,7 +216,7 @@ const AdminRoutes = Layer.mergeAll(
   HttpRouter.add("GET", "/admin/outbox/dead", admin(() =>
     Effect.map(Effect.flatMap(Effect.service(Outbox), (outbox) => outbox.listDead(100)), (dead) =>
       HttpServerResponse.jsonUnsafe({
-        dead: dead.map((d) => ({ id: d.replyId, to: maskPhone(d.to), attempts: d.attempts, error: maskPhones(d.error), failedAt: new Date(d.failedAt).toISOString() }))
+        dead: dead.map((d) => ({ id: d.replyId, to: maskAddress(d.to), attempts: d.attempts, error: maskPhones(d.error), failedAt: new Date(d.failedAt).toISOString() }))
       })).pipe(unavailable))),
   HttpRouter.add("POST", "/admin/outbox/dead/:id/retry", admin(() =>
     Effect.gen(function*() {

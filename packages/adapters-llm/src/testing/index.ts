@@ -1,0 +1,2 @@
+export * from "./FakeChatCompletions.ts"
+export * from "./scriptedModel.ts"
