@@ -124,7 +124,7 @@ describe("a driver error an adapter let through is recorded with its stage, not 
       Directory,
       Effect.gen(function*() {
         const directory = yield* Directory
-        return Directory.of({ ...directory, byPhone: () => Effect.die(new SqlError("PgConnection: Connection closed")) })
+        return Directory.of({ ...directory, identify: () => Effect.die(new SqlError("PgConnection: Connection closed")) })
       })
     )
     return Effect.gen(function*() {
