@@ -1,19 +1,28 @@
 #!/usr/bin/env node
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { makeMigrator, seedDemo, sessionHealth } from "@parley/adapters-pg"
-import { Cause, Console, Effect, Exit, Layer, Option, Runtime, Schema } from "effect"
-import { Argument, Command } from "effect/cli"
+import { Cause, Console, Duration, Effect, Exit, Layer, Option, Redacted, Runtime, Schema } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
 import { pgClientLayer, resolveDatabase } from "./Database.ts"
+import { watchDeployment } from "./hammer/DeployWatch.ts"
+import { HammerMode, runHammer } from "./hammer/Hammer.ts"
+import { parseDuration } from "./hammer/parseDuration.ts"
 import { loggerLayer, ServerLayer } from "./Server.ts"
 import { serverConfig } from "./ServerConfig.ts"
 
 /** The database the command works on: DATABASE_URL, or the embedded one `start` uses. */
-const withDatabase = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+const withDatabase = <A, E, R>(effect: Effect.Effect<A, E, R> | ((url: Redacted.Redacted<string>) => Effect.Effect<A, E, R>)) =>
   Effect.gen(function*() {
     const config = yield* serverConfig
     const db = yield* resolveDatabase(config)
-    return yield* effect.pipe(Effect.provide(pgClientLayer(db, 2)))
+    return yield* (typeof effect === "function" ? effect(db.url) : effect).pipe(Effect.provide(pgClientLayer(db, 2)))
   }).pipe(Effect.scoped)
+
+/** A duration flag's value, or the command fails naming the flag. */
+const durationOf = (flag: string, value: string) => {
+  const parsed = parseDuration(flag, value)
+  return Duration.isDuration(parsed) ? Effect.succeed(parsed) : Effect.fail(parsed)
+}
 
 const start = Command.make("start", {}, () =>
   Effect.gen(function*() {
@@ -56,9 +65,18 @@ class DoctorCheckFailed extends Schema.TaggedError<DoctorCheckFailed>()("DoctorC
 
 const check = (ok: boolean, label: string) => Console.log(`${ok ? "✓" : "✗"} ${label}`).pipe(Effect.as(ok ? [] : [label]))
 
-/** The seed's deployment checks. Exits non-zero when one fails. */
-const doctor = Command.make("doctor", {}, () =>
-  withDatabase(Effect.gen(function*() {
+/** The seed's deployment checks. Exits non-zero when one fails. With --watch, the read-only invariant polls instead. */
+const doctor = Command.make("doctor", {
+  watch: Flag.Boolean("watch").pipe(Flag.withDefault(false), Flag.withDescription("Poll the invariants read-only every --interval; exit non-zero on the first violation (for watching a deploy)")),
+  interval: Flag.String("interval").pipe(Flag.withDefault("1s"), Flag.withDescription("--watch: time between rounds")),
+  for: Flag.String("for").pipe(Flag.optional, Flag.withDescription("--watch: stop (exit 0) after this long; default: until interrupted"))
+}, ({ watch, interval, for: span }) =>
+  watch ? withDatabase(Effect.gen(function*() {
+    yield* watchDeployment({
+      interval: yield* durationOf("interval", interval),
+      for: Option.isSome(span) ? yield* durationOf("for", span.value) : undefined
+    })
+  })) : withDatabase(Effect.gen(function*() {
     const pending = (yield* (yield* makeMigrator()).status).filter((s) => s.appliedAt === undefined)
     const migrations = yield* check(pending.length === 0, pending.length === 0
       ? "migrations: all applied"
@@ -81,6 +99,37 @@ const doctor = Command.make("doctor", {}, () =>
     if (failed.length > 0) return yield* new DoctorCheckFailed({ failed })
   }))).pipe(Command.withDescription("The seed's deployment checks: migrations, unique index, duplicate active sessions, sessions per hour, recent sessions"))
 
+const hammer = Command.make("hammer", {
+  mode: Flag.Literals("mode", HammerMode.literals).pipe(Flag.withDefault("sql" as const), Flag.withDescription("sql: get_or_create_session as a Supabase client calls it; adapter: SessionStore.getOrCreateActive; engine: accept → workers → commit")),
+  users: Flag.Int("users").pipe(Flag.withDefault(8), Flag.withDescription("hammer users (created under +999…, removed after)")),
+  callers: Flag.Int("callers").pipe(Flag.withDefault(32), Flag.withDescription("concurrent callers (engine: producers, and workers over all pools)")),
+  duration: Flag.String("duration").pipe(Flag.optional, Flag.withDescription("how long to run (10s, 2m); default 10s unless --count is given")),
+  count: Flag.Int("count").pipe(Flag.optional, Flag.withDescription("how many calls (engine: messages)")),
+  idleTimeout: Flag.String("idle-timeout").pipe(Flag.withDefault("50ms"), Flag.withDescription("session idle timeout: short, so callers race on expiry too")),
+  seed: Flag.Int("seed").pipe(Flag.optional, Flag.withDescription("seed of the users, bursts and redeliveries picked (printed)")),
+  connections: Flag.Int("connections").pipe(Flag.withDefault(16), Flag.withDescription("connections the load uses (engine: over all pools)")),
+  pools: Flag.Int("pools").pipe(Flag.withDefault(3), Flag.withDescription("engine: worker pools in the process, each with its own connections")),
+  pollInterval: Flag.String("poll-interval").pipe(Flag.withDefault("100ms"), Flag.withDescription("time between invariant polls"))
+}, (flags) =>
+  withDatabase((url) => Effect.gen(function*() {
+    const count = Option.getOrUndefined(flags.count)
+    yield* runHammer({
+      url,
+      mode: flags.mode,
+      users: flags.users,
+      callers: flags.callers,
+      count,
+      duration: Option.isSome(flags.duration)
+        ? yield* durationOf("duration", flags.duration.value)
+        : count === undefined ? Duration.seconds(10) : undefined,
+      idleTimeout: yield* durationOf("idle-timeout", flags.idleTimeout),
+      seed: Option.getOrElse(flags.seed, () => Math.floor(Math.random() * 2 ** 31)),
+      connections: flags.connections,
+      pools: flags.pools,
+      pollInterval: yield* durationOf("poll-interval", flags.pollInterval)
+    })
+  }))).pipe(Command.withDescription("Drive concurrent load against DATABASE_URL and check the invariants while it runs; exits 0 only if none was violated"))
+
 const seed = Command.make("seed-demo", {}, () =>
   withDatabase(Effect.gen(function*() {
     yield* seedDemo()
@@ -89,7 +138,7 @@ const seed = Command.make("seed-demo", {}, () =>
 
 const parley = Command.make("parley").pipe(
   Command.withDescription("parley: WhatsApp assistants whose conversations never split"),
-  Command.withSubcommands([start, migrate, doctor, seed])
+  Command.withSubcommands([start, migrate, doctor, hammer, seed])
 )
 
 // SIGTERM and SIGINT interrupt the main fiber: for `start` that is the requested,

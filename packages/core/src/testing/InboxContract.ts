@@ -4,6 +4,8 @@ import { Inbox, type Claim, type RetryPolicy } from "../Inbox.ts"
 import { InboundMessage } from "../InboundMessage.ts"
 import { PhoneNumber } from "../PhoneNumber.ts"
 import type { Turn } from "../Turn.ts"
+import { runInboxSchedule, inboxScheduleArbitrary } from "./InboxSchedule.ts"
+import { checkProperty, failureReport, resolveRuns, type PropertyRuns } from "./PropertyRuns.ts"
 
 const lease = Duration.seconds(60)
 const policy: RetryPolicy = { maxAttempts: 3, backoff: (attempt) => Duration.seconds(10 * attempt) }
@@ -43,8 +45,22 @@ const claimOf = (from: PhoneNumber, now: number) =>
     return mine
   })
 
-/** The `Inbox` contract (see its doc comment), for every implementation. Times are explicit, far apart per test. */
-export const inboxContract = <E>(name: string, inboxLayer: Layer.Layer<Inbox, E>): void => {
+export interface InboxContractOptions<E> extends PropertyRuns {
+  /** Built once for the suite; tests use fresh senders, so no reset is needed. */
+  readonly layer: Layer.Layer<Inbox, E>
+}
+
+/**
+ * The `Inbox` contract (see its doc comment), for every implementation:
+ * deterministic cases, then the property over random schedules of webhooks,
+ * redeliveries and competing workers. Times are explicit, far apart per test.
+ */
+export const inboxContract = <E>(name: string, layerOrOptions: Layer.Layer<Inbox, E> | InboxContractOptions<E>): void => {
+  const options = Layer.isLayer(layerOrOptions)
+    ? { layer: layerOrOptions as Layer.Layer<Inbox, E> }
+    : layerOrOptions as InboxContractOptions<E>
+  const inboxLayer = options.layer
+  const { numRuns, seed } = resolveRuns(options, 50)
   describe(`Inbox contract: ${name}`, () => {
     layer(inboxLayer, { timeout: Duration.seconds(60) })((it) => {
       it.effect("accept deduplicates by provider message id", () =>
@@ -163,6 +179,15 @@ export const inboxContract = <E>(name: string, inboxLayer: Layer.Layer<Inbox, E>
           const again = (yield* claimOf(from, 2_000))!
           assert.strictEqual(again.entry.attempts, 1)
           yield* inbox.complete(again, emptyTurn(2_000))
+        }))
+
+      it.effect(`property: random webhooks, redeliveries and competing workers keep every invariant (${numRuns} runs)`, () =>
+        Effect.gen(function*() {
+          const context = yield* Effect.context<Inbox>()
+          const details = yield* checkProperty(inboxScheduleArbitrary, (schedule) => Effect.runPromiseWith(context)(runInboxSchedule(schedule)), { numRuns, seed })
+          // The report names the seed and the shrunk schedule, so a failure can be replayed.
+          assert.isFalse(details.failed, failureReport(details))
+          assert.strictEqual(details.numRuns, numRuns)
         }))
     })
   })

@@ -9,6 +9,8 @@ import { deliver, defaultSenderOptions, runOutboxSender, type SenderOptions } fr
 import { PhoneNumber } from "../PhoneNumber.ts"
 import { outboxEvents } from "../PipelineMetrics.ts"
 import type { OutgoingReply } from "../Turn.ts"
+import * as fc from "fast-check"
+import { checkProperty, failureReport, resolveRuns, type PropertyRuns } from "./PropertyRuns.ts"
 import { RecordingMessenger, RecordingMessengerLayer, sendFailure } from "./RecordingMessenger.ts"
 
 const lease = 30_000
@@ -85,7 +87,7 @@ const eventually = <E, R>(check: Effect.Effect<boolean, E, R>, what: string, tic
     return yield* Effect.die(new Error(`never happened: ${what}`))
   })
 
-export interface OutboxContractOptions<E, R> {
+export interface OutboxContractOptions<E, R> extends PropertyRuns {
   /** An `Inbox` and the `Outbox` its `complete` writes to, built once for the suite. */
   readonly layer: Layer.Layer<Inbox | Outbox | R, E>
   /** A session a reply may belong to (on Postgres, a real one: the outbox references it). */
@@ -99,6 +101,7 @@ export interface OutboxContractOptions<E, R> {
  * can share one store.
  */
 export const outboxContract = <E, R = never>(name: string, options: OutboxContractOptions<E, R>): void => {
+  const { numRuns, seed } = resolveRuns(options, 30)
   describe(`Outbox contract: ${name}`, () => {
     layer(options.layer, { timeout: Duration.seconds(60) })((it) => {
       it.effect("only each recipient's oldest pending reply is claimable, so replies go out in order", () =>
@@ -333,6 +336,94 @@ export const outboxContract = <E, R = never>(name: string, options: OutboxContra
           assert.deepStrictEqual([yield* outboxCount("retried"), yield* outboxCount("sent"), yield* outboxCount("dead")], [1, 2, 0])
           yield* Fiber.interrupt(sender)
         }).pipe(Effect.provide(RecordingMessengerLayer), Effect.provideService(Metric.MetricRegistry, new Map())))
+
+      it.effect(`property: random recordings, deliveries and retries send each reply once, in order (${numRuns} runs)`, () =>
+        Effect.gen(function*() {
+          const context = yield* Effect.context<Inbox | Outbox>()
+          const details = yield* checkProperty(outboxScheduleArbitrary, (schedule) => Effect.runPromiseWith(context)(runOutboxSchedule(schedule)), { numRuns, seed })
+          // The report names the seed and the shrunk schedule, so a failure can be replayed.
+          assert.isFalse(details.failed, failureReport(details))
+          assert.strictEqual(details.numRuns, numRuns)
+        }))
     })
   })
 }
+
+/**
+ * A random schedule against an `Outbox`: turns recording replies for a few
+ * recipients, and delivery rounds that send or reschedule what they claimed.
+ */
+export type OutboxStep =
+  | { readonly _tag: "Record"; readonly recipient: number; readonly count: number }
+  | { readonly _tag: "Deliver"; readonly outcomes: ReadonlyArray<"sent" | "retry"> }
+
+export interface OutboxSchedule {
+  readonly recipients: number
+  readonly steps: ReadonlyArray<OutboxStep>
+}
+
+export const outboxScheduleArbitrary: fc.Arbitrary<OutboxSchedule> = fc.integer({ min: 1, max: 3 }).chain((recipients) => {
+  const recordStep = fc.record({ recipient: fc.integer({ min: 0, max: recipients - 1 }), count: fc.integer({ min: 1, max: 3 }) })
+    .map((r): OutboxStep => ({ _tag: "Record", ...r }))
+  const deliverStep = fc.array(fc.constantFrom("sent" as const, "sent" as const, "retry" as const), { minLength: 1, maxLength: 4 })
+    .map((outcomes): OutboxStep => ({ _tag: "Deliver", outcomes }))
+  return fc.record({ recipients: fc.constant(recipients), steps: fc.array(fc.oneof(recordStep, deliverStep), { minLength: 1, maxLength: 10 }) })
+})
+
+// Each run's time is later than every earlier run's (and their leases), on a store the runs share.
+let outboxClock = 10 * Date.now()
+
+/**
+ * Runs one schedule and returns the violated invariants:
+ * [in flight] one claim never holds two replies of a recipient;
+ * [order] a recipient's replies are claimed oldest first, a rescheduled one
+ * holding back those after it; [once] after a final drain every reply was
+ * sent exactly once, in the order it was recorded.
+ */
+export const runOutboxSchedule = (schedule: OutboxSchedule) =>
+  Effect.gen(function*() {
+    const outbox = yield* Outbox
+    const to = Array.from({ length: schedule.recipients }, recipient)
+    const recorded = new Map<string, Array<string>>(to.map((r) => [r, []]))
+    const sent = new Map<string, Array<string>>(to.map((r) => [r, []]))
+    const violations: Array<string> = []
+    let now = (outboxClock += 100 * lease)
+    const head = (r: string) => recorded.get(r)!.find((id) => !sent.get(r)!.includes(id))
+    const markSent = (entry: OutboxEntry) =>
+      Effect.map(outbox.markSent(entry, `wamid.${entry.replyId}`, now), (outcome) => {
+        if (outcome === "sent") sent.get(entry.to)!.push(entry.replyId)
+      })
+
+    for (const [index, step] of schedule.steps.entries()) {
+      now += 1
+      if (step._tag === "Record") {
+        const r = to[step.recipient]!
+        recorded.get(r)!.push(...(yield* record(r, step.count, now)))
+      } else {
+        const mine = (yield* outbox.claimDue(now, 1_000, lease)).filter((e) => recorded.has(e.to))
+        const recipients = mine.map((e) => e.to)
+        for (const r of new Set(recipients)) {
+          const n = recipients.filter((x) => x === r).length
+          if (n > 1) violations.push(`[in flight] step ${index}: ${n} replies of recipient ${to.indexOf(r as PhoneNumber)} claimed at once`)
+        }
+        for (const e of mine) {
+          if (e.replyId !== head(e.to)) violations.push(`[order] step ${index}: ${e.replyId} claimed before ${head(e.to)}`)
+        }
+        yield* Effect.forEach(mine, (e, i) =>
+          step.outcomes[i % step.outcomes.length] === "sent" ? markSent(e) : outbox.markFailed(e, "transient: contract", now + 1, now), { discard: true })
+      }
+      if (violations.length > 0) return violations
+    }
+    // Drain: deliver everything left, a round at a time.
+    for (let round = 0; round < 50 && to.some((r) => head(r) !== undefined); round++) {
+      now += 1
+      const mine = (yield* outbox.claimDue(now, 1_000, lease)).filter((e) => recorded.has(e.to))
+      yield* Effect.forEach(mine, markSent, { discard: true })
+    }
+    for (const r of to) {
+      if (sent.get(r)!.join(",") !== recorded.get(r)!.join(",")) {
+        violations.push(`[once] recipient ${to.indexOf(r)}: recorded ${JSON.stringify(recorded.get(r))}, sent ${JSON.stringify(sent.get(r))}`)
+      }
+    }
+    return violations
+  })

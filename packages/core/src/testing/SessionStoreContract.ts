@@ -4,14 +4,14 @@ import { TestClock } from "effect/testing"
 import * as fc from "fast-check"
 import { newSessionId, UserId } from "../Ids.ts"
 import { SessionStore } from "../SessionStore.ts"
+import { failureReport, resolveRuns, type PropertyRuns } from "./PropertyRuns.ts"
 import { defaultBounds, policy, runSchedule, scheduleArbitrary, type RunOptions, type ScheduleBounds } from "./SessionSchedule.ts"
 
-export interface SessionStoreContractOptions<E, R> {
+export interface SessionStoreContractOptions<E, R> extends PropertyRuns {
   /** Built once for the whole suite; every test uses fresh users, so no reset is needed. */
   readonly layer: Layer.Layer<SessionStore | R, E>
   /** A user the store accepts. Defaults to a random UUID (stores without a users table). */
   readonly newUser?: Effect.Effect<UserId, unknown, SessionStore | R>
-  readonly numRuns?: number
   readonly bounds?: ScheduleBounds
   /** Per-test timeout in milliseconds (the property test runs `numRuns` schedules). */
   readonly timeout?: number
@@ -49,19 +49,13 @@ export const checkSessionStore = <R = never>(options: CheckOptions<R>) =>
     )
   })
 
-
-/** fast-check's report (seed, path, shrunk schedule) followed by the violated invariants. */
-export const failureReport = <Ts>(details: fc.RunDetails<Ts>): string =>
-  [fc.defaultReportMessage(details) ?? "", details.errorInstance instanceof Error ? details.errorInstance.message : ""]
-    .join("\nViolations:\n")
-
 /**
  * The `SessionStore` contract: deterministic cases for each operation, then the
  * property test over random concurrent schedules. Any adapter runs the very
  * same suite: `sessionStoreContract("Postgres", { layer })`.
  */
 export const sessionStoreContract = <E, R = never>(name: string, options: SessionStoreContractOptions<E, R>): void => {
-  const numRuns = options.numRuns ?? 100
+  const { numRuns, seed } = resolveRuns(options, 100)
   const timeout = options.timeout ?? 60_000
   const newUser = options.newUser ?? randomUser
 
@@ -168,7 +162,7 @@ export const sessionStoreContract = <E, R = never>(name: string, options: Sessio
 
       it.effect(`property: random concurrent schedules keep every invariant (${numRuns} runs)`, () =>
         Effect.gen(function*() {
-          const details = yield* checkSessionStore({ numRuns, bounds: options.bounds, newUser })
+          const details = yield* checkSessionStore({ numRuns, seed, bounds: options.bounds, newUser })
           // fast-check's report names the seed and the shrunk schedule, so a failure can be replayed.
           assert.isFalse(details.failed, failureReport(details))
           assert.strictEqual(details.numRuns, numRuns)
