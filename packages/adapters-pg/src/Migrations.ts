@@ -2,6 +2,7 @@ import { PgClient } from "@effect/sql-pg"
 import { Effect, Schema } from "effect"
 import { readdirSync, readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
+import { sqlErrorDetail } from "./mapSqlError.ts"
 import { splitStatements } from "./splitStatements.ts"
 
 /** The repository's `migrations/` folder: `NNNN_name.up.sql` and its `NNNN_name.down.sql`. */
@@ -46,23 +47,29 @@ export const loadMigrations = (dir: string = defaultMigrationsDir): ReadonlyArra
 const migrationLock = 5_410_831
 
 const fail = (message: string) => (cause: { readonly message: string }) =>
-  new MigrationError({ message: `${message}: ${cause.message}` })
+  new MigrationError({ message: `${message}: ${sqlErrorDetail(cause)}` })
 
 /**
  * Applies, rolls back and reports the numbered SQL migrations. Each migration
- * runs in its own transaction under an advisory lock, so a failed one leaves
- * nothing half-applied and concurrent starts do not race.
+ * runs in its own transaction under a transaction-scoped advisory lock
+ * (`pg_advisory_xact_lock`, never a session lock: through a transaction pooler
+ * the session is not ours), so a failed one leaves nothing half-applied and
+ * concurrent starts do not race.
  */
 export const makeMigrator = (migrations: ReadonlyArray<Migration> = loadMigrations()) =>
   Effect.gen(function*() {
     const sql = yield* PgClient.PgClient
 
-    const ensureTable = sql`
-      CREATE TABLE IF NOT EXISTS parley_migrations (
-        version    integer PRIMARY KEY,
-        name       text NOT NULL,
-        applied_at timestamptz NOT NULL DEFAULT now()
-      )`.pipe(Effect.mapError(fail("creating parley_migrations")))
+    // Under the lock too: two concurrent CREATE TABLE IF NOT EXISTS race on pg_type and one fails.
+    const ensureTable = Effect.gen(function*() {
+      yield* sql`SELECT pg_advisory_xact_lock(${migrationLock})`
+      yield* sql`
+        CREATE TABLE IF NOT EXISTS parley_migrations (
+          version    integer PRIMARY KEY,
+          name       text NOT NULL,
+          applied_at timestamptz NOT NULL DEFAULT now()
+        )`
+    }).pipe(sql.withTransaction, Effect.mapError(fail("creating parley_migrations")))
 
     const applied = Effect.map(
       sql<{ version: number; name: string; applied_at: Date }>`SELECT version, name, applied_at FROM parley_migrations ORDER BY version`,

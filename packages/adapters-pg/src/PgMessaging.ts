@@ -18,9 +18,10 @@ import {
   type InboxEntry,
   type OutboxEntry
 } from "@parley/core"
-import { Array as Arr, Context, Duration, Effect, Layer, Schema, Stream } from "effect"
+import { Array as Arr, Context, Duration, Effect, Layer, Option, Schema } from "effect"
 import { orUnavailable } from "./mapSqlError.ts"
 import { inboxChannel, messagingSql, outboxChannel, type AcceptedRow, type ClaimedInboxRow } from "./MessagingSql.ts"
+import { makePgListener, PgListener } from "./PgListener.ts"
 
 const encodeInbound = Schema.encodeSync(InboundMessage)
 const decodeInbound = Schema.decodeUnknownEffect(InboundMessage)
@@ -48,8 +49,9 @@ const toEntry = (row: Pick<ClaimedInboxRow, "id" | "payload" | "attempts" | "acc
  *   one round trip): the lease check (`lease_token`) fences out a worker that
  *   lost its lease, then the turn's messages, the session's activity or
  *   escalation and the replies are written with the inbox row.
- * - Idle workers sleep on `LISTEN parley_inbox`; `accept` and `release`
- *   notify. A poll timeout stays as the safety net for lost notifications.
+ * - Idle workers sleep on `LISTEN parley_inbox` (see `PgListener`: it comes
+ *   back by itself, and workers poll fast while it is down); `accept` and
+ *   `release` notify. A poll timeout stays as the safety net.
  */
 export const makePgMessaging = Effect.gen(function*() {
   const sql = yield* PgClient.PgClient
@@ -57,15 +59,15 @@ export const makePgMessaging = Effect.gen(function*() {
   const inboxSignal = makeWakeSignal()
   const outboxSignal = makeWakeSignal()
 
-  // One listening connection per process fans notifications out to every idle worker.
-  const listen = (channel: string, signal: { readonly notify: Effect.Effect<void> }) =>
-    sql.listen(channel).pipe(
-      Effect.flatMap((queue) => Stream.fromQueue(queue).pipe(Stream.runForEach(() => signal.notify))),
-      Effect.catch((error) => Effect.logWarning("LISTEN lost; workers fall back to polling").pipe(Effect.annotateLogs({ channel, error: error.message }))),
-      Effect.forkScoped
-    )
-  yield* listen(inboxChannel, inboxSignal)
-  yield* listen(outboxChannel, outboxSignal)
+  // One listening connection per channel and process fans notifications out to every idle worker:
+  // the server's listener (a direct connection behind a transaction pooler), else one on this client.
+  const listener = yield* Effect.serviceOption(PgListener).pipe(
+    Effect.flatMap(Option.match({ onSome: Effect.succeed, onNone: () => makePgListener(sql) }))
+  )
+  yield* listener.hold([
+    { channel: inboxChannel, onNotify: inboxSignal.notify },
+    { channel: outboxChannel, onNotify: outboxSignal.notify }
+  ])
 
   const at = (millis: number) => new Date(millis)
 
@@ -81,6 +83,8 @@ export const makePgMessaging = Effect.gen(function*() {
         }))
         if (!Arr.isReadonlyArrayNonEmpty(rows)) return { accepted: 0, duplicates: 0 }
         const inserted = yield* statements.acceptInbox(rows, at(now))
+        // This process's own idle worker is woken at once, NOTIFY or not (none arrives while LISTEN is down or unavailable).
+        if (inserted.length > 0) yield* inboxSignal.notify
         return { accepted: inserted.length, duplicates: messages.length - inserted.length }
       }).pipe(orUnavailable("inbox.accept")),
 
@@ -130,7 +134,9 @@ export const makePgMessaging = Effect.gen(function*() {
         }))
       }).pipe(
         orUnavailable("inbox.complete"),
-        Effect.flatMap((rows) => (rows[0]?.committed === true ? Effect.void : Effect.fail(new LeaseLost({ entryId: claim.entry.id }))))
+        Effect.flatMap((rows) => (rows[0]?.committed === true ? Effect.void : Effect.fail(new LeaseLost({ entryId: claim.entry.id })))),
+        // Committed replies wake this process's sender directly, as `accept` wakes its workers.
+        Effect.tap(() => (turn.replies.length > 0 ? outboxSignal.notify : Effect.void))
       ),
 
     fail: (claim, error, now, policy) =>

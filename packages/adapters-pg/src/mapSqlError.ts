@@ -60,3 +60,17 @@ const describe = (error: { readonly message: string }): string => {
 export const orUnavailable = (operation: string) =>
 <A, E extends { readonly message: string }, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, StoreUnavailable, R> =>
   Effect.catch(self, fromSqlError(operation))
+
+/**
+ * The driver's message with the server's (or the socket's) reason and SQLSTATE
+ * when it has one: "Query failed" or "The server reported an error" alone
+ * gives an operator nothing to act on.
+ */
+export const sqlErrorDetail = (error: { readonly message: string }): string => {
+  if (!isSqlError(error)) return error.message
+  const cause = error.reason.cause
+  if (typeof cause !== "object" || cause === null) return error.message
+  const code = "code" in cause && typeof cause.code === "string" ? cause.code : undefined
+  const reason = "message" in cause && typeof cause.message === "string" && cause.message !== "" ? cause.message : undefined
+  return [error.message, reason, code === undefined ? undefined : `(${code})`].filter((s) => s !== undefined).join(": ").replace(/: \(/, " (")
+}

@@ -2,10 +2,10 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { PgAssistant, PgRetention } from "@parley/adapters-pg"
 import { CloudApiMessenger, MetaWebhook, TwilioMessenger, TwilioWebhook } from "@parley/adapters-whatsapp"
 import { defaultPrunerOptions, defaultRetryPolicy, defaultSenderOptions, OutboxSenderLayer, PrunerLayer, SessionPolicy, WorkersLayer } from "@parley/core"
-import { Duration, Effect, Layer, Logger, Option, Redacted, References } from "effect"
-import { HttpRouter } from "effect/http"
+import { Duration, Effect, Layer, Logger, Option, Redacted, References, Schema } from "effect"
+import { HttpRouter, HttpServer } from "effect/http"
 import { primeAlertCounters } from "./AlertMetrics.ts"
-import { migrateOnStart, pgClientLayer, resolveDatabase } from "./Database.ts"
+import { listenerLayer, migrateOnStart, pgClientLayer, reportDatabaseRoute, resolveDatabase, sessionClientLayer } from "./Database.ts"
 import { DevSimulator } from "./dev/DevSimulator.ts"
 import { accessLog } from "./http/AccessLog.ts"
 import { makeDrainableServer } from "./http/Draining.ts"
@@ -45,6 +45,25 @@ const providers = (config: ServerConfig, selfUrl: string) => {
     ))).pipe(Layer.provide(DevSimulator.layer))
 }
 
+/** The HTTP port could not be taken (in use, not permitted): said before anything claims to listen. */
+export class CannotListen extends Schema.TaggedError<CannotListen>()("CannotListen", {
+  host: Schema.String,
+  port: Schema.Number,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `cannot listen on ${this.host}:${this.port} (PORT, HOST): ${this.reason}`
+  }
+}
+
+const listenReason = (cause: unknown) => {
+  const code = typeof cause === "object" && cause !== null && "code" in cause ? String(cause.code) : undefined
+  if (code === "EADDRINUSE") return "the port is already in use (another parley? choose another PORT)"
+  if (code === "EACCES") return "permission denied (ports below 1024 need privileges)"
+  if (code === "EADDRNOTAVAIL") return "no such local address (HOST)"
+  return cause instanceof Error ? cause.message : String(cause)
+}
+
 /**
  * The whole server: database (migrated, demo data on an embedded one), the
  * stores, the providers, the workers and the outbox sender, and the HTTP
@@ -60,9 +79,16 @@ const stoppedLog = Layer.effectDiscard(Effect.addFinalizer(() => Effect.logInfo(
 const serverLayer = (config: ServerConfig) =>
   Layer.unwrap(Effect.gen(function*() {
     const db = yield* resolveDatabase(config)
+    yield* reportDatabaseRoute(db, config.wakePollMillis)
     const selfUrl = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${config.port}`
-    const database = Layer.effectDiscard(migrateOnStart(db.embedded)).pipe(Layer.provideMerge(pgClientLayer(db, config.poolSize)))
-    const stores = Layer.mergeAll(PgAssistant, PgRetention).pipe(Layer.provideMerge(database))
+    const pool = pgClientLayer(db, config.poolSize)
+    const migrate = Layer.effectDiscard(migrateOnStart(db.embedded))
+    // Migrations take a whole session: through DATABASE_DIRECT_URL when given, before the pool opens.
+    const database = Option.isSome(db.directUrl)
+      ? pool.pipe(Layer.provide(migrate.pipe(Layer.provide(sessionClientLayer(db)))))
+      : migrate.pipe(Layer.provideMerge(pool))
+    const wakeups = listenerLayer(db, { pollInterval: Duration.millis(config.wakePollMillis) }).pipe(Layer.provideMerge(database))
+    const stores = Layer.mergeAll(PgAssistant, PgRetention).pipe(Layer.provideMerge(wakeups))
     const settings = Layer.succeed(ServerSettings, ServerSettings.of({
       maxBodyBytes: config.maxBodyBytes,
       adminToken: config.adminToken,
@@ -79,10 +105,22 @@ const serverLayer = (config: ServerConfig) =>
       }),
       PrunerLayer(defaultPrunerOptions(config.retention))
     )
-    const http = makeDrainableServer()
-    // Built after the HTTP server, the workers and the sender, so closed before them: the
+    // One listening server for the routes and for `started`, which waits for it: a port in use
+    // fails the start before anything says "listening".
+    const drainable = makeDrainableServer()
+    const http = NodeHttpServer.layer(() => drainable.server, { port: config.port, host: config.host })
+    // `started` is built after the HTTP server, the workers and the sender, so closed before them: the
     // first step of a shutdown is to stop taking requests, kept-alive connections included.
-    const lifecycle = Layer.effectDiscard(Effect.gen(function*() {
+    const assemble = <E, R>(routes: Layer.Layer<never, E, R>) =>
+      started.pipe(
+        Layer.provide(Layer.mergeAll(HttpRouter.serve(routes, { disableLogger: true, middleware: accessLog }), background)),
+        Layer.provide(http),
+        // The classifier chosen by INTENT_CLASSIFIER takes the place of the rules PgAssistant brings.
+        Layer.provide(Layer.mergeAll(providers(config, selfUrl), settings, policy, intentClassifierLayer(config.classifier))),
+        Layer.provide(stores)
+      )
+    const started = Layer.effectDiscard(Effect.gen(function*() {
+      yield* HttpServer.HttpServer
       yield* primeAlertCounters
       yield* Effect.logInfo(
         isDevMode(config)
@@ -92,27 +130,21 @@ const serverLayer = (config: ServerConfig) =>
       yield* Effect.addFinalizer(() =>
         Effect.logInfo("parley stopping: no new requests").pipe(
           Effect.annotateLogs({ event: "server.draining" }),
-          Effect.andThen(http.drain(5_000))
+          Effect.andThen(drainable.drain(5_000))
         ))
     }))
-    const assemble = <E, R>(routes: Layer.Layer<never, E, R>) =>
-      lifecycle.pipe(
-        Layer.provide(Layer.mergeAll(
-          HttpRouter.serve(routes, { disableLogger: true, middleware: accessLog }).pipe(
-            Layer.provide(NodeHttpServer.layer(() => http.server, { port: config.port, host: config.host }))
-          ),
-          background
-        )),
-        // The classifier chosen by INTENT_CLASSIFIER takes the place of the rules PgAssistant brings.
-        Layer.provide(Layer.mergeAll(providers(config, selfUrl), settings, policy, intentClassifierLayer(config.classifier))),
-        Layer.provide(stores)
-      )
     // In dev mode the same DevSimulator.layer value feeds the providers and the simulator routes:
     // layers are memoised by reference, so both see one simulator and one fake Graph API.
     return isDevMode(config)
       ? assemble(Layer.mergeAll(CoreRoutes, DevRoutes)).pipe(Layer.provide(DevSimulator.layer))
       : assemble(CoreRoutes)
   }))
+
+/** Runs the server until interrupted; a port that cannot be taken is one `CannotListen` line. */
+export const launchServer = (config: ServerConfig) =>
+  Layer.launch(ServerLayer(config)).pipe(
+    Effect.catchTag("ServeError", (e) => Effect.fail(new CannotListen({ host: config.host, port: config.port, reason: listenReason(e.cause) })))
+  )
 
 const logLevels = { trace: "Trace", debug: "Debug", info: "Info", warn: "Warn", error: "Error", none: "None" } as const
 

@@ -1,6 +1,6 @@
-import { databaseUrlConfig, poolSizeConfig } from "@parley/adapters-pg"
+import { databaseUrlConfig, directUrlConfig, poolModeConfig, poolSizeConfig, positiveIntConfig } from "@parley/adapters-pg"
 import { leasesConfig, PhoneNumber, retentionConfig, sessionPolicyConfig } from "@parley/core"
-import { Config, Option } from "effect"
+import { Config, Effect, Option, Schema } from "effect"
 import { allOrNone } from "./allOrNone.ts"
 import { intentClassifierConfig } from "./IntentClassifierConfig.ts"
 
@@ -20,13 +20,17 @@ export const serverConfig = Config.all({
   port: Config.Port("PORT").pipe(Config.withDefault(3000)),
   host: Config.String("HOST").pipe(Config.withDefault("127.0.0.1")),
   databaseUrl: Config.option(databaseUrlConfig),
+  directUrl: directUrlConfig,
+  // Unset: session, or what the URL says for sure (Supabase's 6543 is its transaction pooler).
+  poolMode: Config.option(poolModeConfig),
+  wakePollMillis: positiveIntConfig("WAKE_POLL_INTERVAL_MS", 250),
   dataDir: Config.String("DATA_DIR").pipe(Config.withDefault(".data")),
   poolSize: poolSizeConfig,
-  workers: Config.Int("WORKER_COUNT").pipe(Config.withDefault(4)),
+  workers: positiveIntConfig("WORKER_COUNT", 4),
   sessionPolicy: sessionPolicyConfig,
   retention: retentionConfig,
   leases: leasesConfig,
-  maxBodyBytes: Config.Int("MAX_BODY_BYTES").pipe(Config.withDefault(defaultMaxBodyBytes)),
+  maxBodyBytes: positiveIntConfig("MAX_BODY_BYTES", defaultMaxBodyBytes),
   adminToken: Config.option(Config.Redacted("ADMIN_TOKEN")),
   logFormat: Config.Literals(["pretty", "json"], "LOG_FORMAT").pipe(Config.withDefault("pretty" as const)),
   logLevel: Config.Literals(["trace", "debug", "info", "warn", "error", "none"], "LOG_LEVEL").pipe(Config.withDefault("info" as const)),
@@ -52,3 +56,23 @@ export type ServerConfig = Config.Success<typeof serverConfig>
 /** Dev mode: no Meta credentials, so the simulator and an in-process fake Graph API stand in for WhatsApp. */
 export const isDevMode = (config: ServerConfig) => Option.isNone(config.meta)
 
+
+/** A setting given but empty (`PORT=''`): the environment reads it as unset, which would silently use the default. */
+export class EmptySetting extends Schema.TaggedError<EmptySetting>()("EmptySetting", { name: Schema.String }) {
+  override get message() {
+    return `${this.name} is set but empty: give it a value or unset it`
+  }
+}
+
+// DATABASE_URL='' keeps meaning "no database given: the embedded one".
+const mustNotBeEmpty = [
+  "PORT", "HOST", "DATA_DIR", "DATABASE_POOL_SIZE", "DATABASE_POOL_MODE", "DATABASE_DIRECT_URL", "WAKE_POLL_INTERVAL_MS",
+  "WORKER_COUNT", "MAX_BODY_BYTES", "LOG_FORMAT", "LOG_LEVEL", "ADMIN_TOKEN"
+] as const
+
+/** `serverConfig`, refusing an empty value where it would silently fall back to a default. */
+export const loadServerConfig = Effect.gen(function*() {
+  const empty = mustNotBeEmpty.find((name) => process.env[name] === "")
+  if (empty !== undefined) return yield* new EmptySetting({ name: empty })
+  return yield* serverConfig
+})

@@ -1,21 +1,30 @@
 #!/usr/bin/env node
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import type { PgClient } from "@effect/sql-pg"
 import { makeMigrator, seedDemo, sessionHealth } from "@parley/adapters-pg"
-import { Cause, Console, Duration, Effect, Exit, Layer, Option, Redacted, Runtime, Schema } from "effect"
+import { Cause, Console, Duration, Effect, Exit, Option, Redacted, Runtime, Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { pgClientLayer, resolveDatabase } from "./Database.ts"
+import { probeDatabase, resolveDatabase, sessionClientLayer, sessionUrl } from "./Database.ts"
+import { exitWithParent } from "./exitWithParent.ts"
 import { watchDeployment } from "./hammer/DeployWatch.ts"
 import { HammerMode, runHammer } from "./hammer/Hammer.ts"
 import { parseDuration } from "./hammer/parseDuration.ts"
-import { loggerLayer, ServerLayer } from "./Server.ts"
-import { serverConfig } from "./ServerConfig.ts"
+import { launchServer, loggerLayer } from "./Server.ts"
+import { loadServerConfig } from "./ServerConfig.ts"
 
-/** The database the command works on: DATABASE_URL, or the embedded one `start` uses. */
+/**
+ * The database the command works on: DATABASE_DIRECT_URL when given (a
+ * transaction pooler's DATABASE_URL cannot hold a migration's session), else
+ * DATABASE_URL, else the embedded one — the running server's when `start` runs.
+ * A command that opens connections of its own (the hammer) gets that URL.
+ */
 const withDatabase = <A, E, R>(effect: Effect.Effect<A, E, R> | ((url: Redacted.Redacted<string>) => Effect.Effect<A, E, R>)) =>
   Effect.gen(function*() {
-    const config = yield* serverConfig
-    const db = yield* resolveDatabase(config)
-    return yield* (typeof effect === "function" ? effect(db.url) : effect).pipe(Effect.provide(pgClientLayer(db, 2)))
+    const config = yield* loadServerConfig
+    const db = yield* resolveDatabase(config, "command")
+    const url = sessionUrl(db)
+    yield* probeDatabase(url, Option.isSome(db.directUrl) ? "DATABASE_DIRECT_URL" : db.embedded ? "embedded Postgres" : "DATABASE_URL", "session")
+    return yield* (typeof effect === "function" ? effect(url) : effect).pipe(Effect.provide(sessionClientLayer(db)))
   }).pipe(Effect.scoped)
 
 /** A duration flag's value, or the command fails naming the flag. */
@@ -26,8 +35,8 @@ const durationOf = (flag: string, value: string) => {
 
 const start = Command.make("start", {}, () =>
   Effect.gen(function*() {
-    const config = yield* serverConfig
-    return yield* Layer.launch(ServerLayer(config)).pipe(Effect.provide(loggerLayer(config)))
+    const config = yield* loadServerConfig
+    return yield* launchServer(config).pipe(exitWithParent, Effect.provide(loggerLayer(config)))
   })).pipe(Command.withDescription("Run the server: webhooks, workers, outbox, and the simulator in dev mode"))
 
 const up = Command.make("up", { version: Argument.Int("version").pipe(Argument.optional) }, ({ version }) =>
@@ -65,39 +74,49 @@ class DoctorCheckFailed extends Schema.TaggedError<DoctorCheckFailed>()("DoctorC
 
 const check = (ok: boolean, label: string) => Console.log(`${ok ? "✓" : "✗"} ${label}`).pipe(Effect.as(ok ? [] : [label]))
 
+/** The seed's deployment checks, once. Fails when one fails. */
+const deploymentChecks = Effect.gen(function*() {
+  const pending = (yield* (yield* makeMigrator()).status).filter((s) => s.appliedAt === undefined)
+  const migrations = yield* check(pending.length === 0, pending.length === 0
+    ? "migrations: all applied"
+    : `migrations: ${pending.length} pending (${pending.map((m) => m.version).join(", ")}); run \`parley migrate up\``)
+  // The session checks read tables the pending migrations create.
+  if (pending.length > 0) return yield* new DoctorCheckFailed({ failed: migrations })
+  const health = yield* sessionHealth
+  const duplicates = yield* health.duplicateActiveSessions
+  const failed = [
+    ...migrations,
+    ...(yield* check(yield* health.uniqueIndexPresent, "unique index idx_unique_active_session_per_user present")),
+    ...(yield* check(duplicates.length === 0, `users with more than one active session: ${duplicates.length}`))
+  ]
+  yield* Console.log("sessions created per hour (last 24 h):")
+  for (const h of yield* health.sessionsPerHour) yield* Console.log(`  ${h.hour.toISOString()}  ${h.sessions_created}`)
+  yield* Console.log("recent sessions:")
+  for (const s of yield* health.recentSessions(10)) {
+    yield* Console.log(`  ${s.id}  ${s.status.padEnd(9)}  ${String(s.message_count).padStart(4)} messages  ${s.created_at.toISOString()}`)
+  }
+  if (failed.length > 0) return yield* new DoctorCheckFailed({ failed })
+})
+
+/** The read-only invariant polls, every `interval`, until a violation (or `span` has passed). */
+const watchRounds = (interval: string, span: Option.Option<string>) =>
+  Effect.gen(function*() {
+    yield* watchDeployment({
+      interval: yield* durationOf("interval", interval),
+      for: Option.isSome(span) ? yield* durationOf("for", span.value) : undefined
+    })
+  })
+
+type DoctorError = Effect.Error<typeof deploymentChecks> | Effect.Error<ReturnType<typeof watchRounds>>
+
 /** The seed's deployment checks. Exits non-zero when one fails. With --watch, the read-only invariant polls instead. */
 const doctor = Command.make("doctor", {
   watch: Flag.Boolean("watch").pipe(Flag.withDefault(false), Flag.withDescription("Poll the invariants read-only every --interval; exit non-zero on the first violation (for watching a deploy)")),
   interval: Flag.String("interval").pipe(Flag.withDefault("1s"), Flag.withDescription("--watch: time between rounds")),
   for: Flag.String("for").pipe(Flag.optional, Flag.withDescription("--watch: stop (exit 0) after this long; default: until interrupted"))
 }, ({ watch, interval, for: span }) =>
-  watch ? withDatabase(Effect.gen(function*() {
-    yield* watchDeployment({
-      interval: yield* durationOf("interval", interval),
-      for: Option.isSome(span) ? yield* durationOf("for", span.value) : undefined
-    })
-  })) : withDatabase(Effect.gen(function*() {
-    const pending = (yield* (yield* makeMigrator()).status).filter((s) => s.appliedAt === undefined)
-    const migrations = yield* check(pending.length === 0, pending.length === 0
-      ? "migrations: all applied"
-      : `migrations: ${pending.length} pending (${pending.map((m) => m.version).join(", ")}); run \`parley migrate up\``)
-    // The session checks read tables the pending migrations create.
-    if (pending.length > 0) return yield* new DoctorCheckFailed({ failed: migrations })
-    const health = yield* sessionHealth
-    const duplicates = yield* health.duplicateActiveSessions
-    const failed = [
-      ...migrations,
-      ...(yield* check(yield* health.uniqueIndexPresent, "unique index idx_unique_active_session_per_user present")),
-      ...(yield* check(duplicates.length === 0, `users with more than one active session: ${duplicates.length}`))
-    ]
-    yield* Console.log("sessions created per hour (last 24 h):")
-    for (const h of yield* health.sessionsPerHour) yield* Console.log(`  ${h.hour.toISOString()}  ${h.sessions_created}`)
-    yield* Console.log("recent sessions:")
-    for (const s of yield* health.recentSessions(10)) {
-      yield* Console.log(`  ${s.id}  ${s.status.padEnd(9)}  ${String(s.message_count).padStart(4)} messages  ${s.created_at.toISOString()}`)
-    }
-    if (failed.length > 0) return yield* new DoctorCheckFailed({ failed })
-  }))).pipe(Command.withDescription("The seed's deployment checks: migrations, unique index, duplicate active sessions, sessions per hour, recent sessions"))
+  withDatabase<void, DoctorError, PgClient.PgClient>(watch ? watchRounds(interval, span) : deploymentChecks)
+).pipe(Command.withDescription("The seed's deployment checks: migrations, unique index, duplicate active sessions, sessions per hour, recent sessions"))
 
 const hammer = Command.make("hammer", {
   mode: Flag.Literals("mode", HammerMode.literals).pipe(Flag.withDefault("sql" as const), Flag.withDescription("sql: get_or_create_session as a Supabase client calls it; adapter: SessionStore.getOrCreateActive; engine: accept → workers → commit")),
@@ -146,12 +165,22 @@ const parley = Command.make("parley").pipe(
 const teardown: Runtime.Teardown = (exit, onExit) =>
   Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit)
 
+/** A configuration error names its variable on one line: `invalid WORKER_COUNT: Expected a value greater than 0`. */
+const oneLine = (error: unknown): string => {
+  const message = error instanceof Error || (typeof error === "object" && error !== null && "message" in error) ? String((error as { message: unknown }).message) : String(error)
+  const tag = typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : undefined
+  if (tag !== "ConfigError") return message.replace(/\s*\n\s*/g, " ")
+  const name = /at \["([^"]+)"\]/.exec(message)?.[1]
+  const reason = message.replace(/^\w+\(/, "").replace(/\)$/, "").replace(/\s*at \[[^\]]*\]/g, "").replace(/\s*\n\s*/g, " ").trim()
+  return name === undefined ? `invalid configuration: ${reason}` : `invalid ${name}: ${reason}`
+}
+
 /** A failed command prints one line naming what went wrong, not a stack trace (`--log-level debug` shows the cause). */
 const reportFailure = <A, E, R>(self: Effect.Effect<A, E, R>) =>
   Effect.tapCause(self, (cause) =>
     Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.gen(function*() {
       const error = Cause.squash(cause)
-      yield* Console.error(`parley: ${error instanceof Error ? error.message : String(error)}`)
+      yield* Console.error(`parley: ${oneLine(error)}`)
       yield* Effect.logDebug("failure").pipe(Effect.annotateLogs({ cause: Cause.pretty(cause) }))
     }))
 

@@ -64,7 +64,7 @@ describe("the parley CLI", () => {
   it("invalid configuration stops the server at once, naming the variable", async () => {
     const result = await parley(["start"], { PORT: "not-a-port" })
     assert.strictEqual(result.code, 1)
-    assert.match(result.stderr, /^parley: ConfigError[^]*"PORT"/m)
+    assert.match(result.stderr, /^parley: invalid PORT: Expected /m)
   })
 
   it("a RETENTION within the providers' redelivery window is refused: a late redelivery would be taken as new", async () => {
@@ -76,13 +76,14 @@ describe("the parley CLI", () => {
   it("half a provider's credentials is an error, never a silent fall back to dev mode", async () => {
     const result = await parley(["start"], { META_APP_SECRET: "secret", META_ACCESS_TOKEN: "token" })
     assert.strictEqual(result.code, 1)
-    assert.match(result.stderr, /^parley: ConfigError[^]*"META_VERIFY_TOKEN"/m)
+    assert.match(result.stderr, /^parley: invalid META_VERIFY_TOKEN: /m)
     assert.notMatch(result.stdout + result.stderr, /dev mode/)
   })
 
   it("an unreachable database is one clear line and a non-zero exit", async () => {
     const result = await parley(["migrate", "status"], { DATABASE_URL: "postgres://postgres@127.0.0.1:1/nowhere" })
     assert.strictEqual(result.code, 1)
-    assert.match(result.stderr, /^parley: .*Failed to connect/m)
+    assert.match(result.stderr, /^parley: cannot reach the database at 127\.0\.0\.1:1 \(DATABASE_URL\): PgConnection: Failed to connect: connect ECONNREFUSED/m)
+    assert.strictEqual(result.stderr.trim().split("\n").length, 1, result.stderr)
   })
 })

@@ -1,13 +1,13 @@
 import { PgClient } from "@effect/sql-pg"
 import { seedDemo } from "@parley/adapters-pg"
 import { createScratchDatabase } from "@parley/adapters-pg/testing"
-import { graphError, metaWebhookPayload, startFakeGraphApi, type FakeGraphApi, type SentToGraph } from "@parley/adapters-whatsapp/testing"
+import { graphError, metaWebhookPayload, startFakeGraphApi, type FakeGraphApi } from "@parley/adapters-whatsapp/testing"
 import { demoSubcontractors } from "@parley/core"
 import { Effect, Redacted } from "effect"
 import { readFileSync } from "node:fs"
 import { Agent, request } from "node:http"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
-import { metaClient, metaEnv, queryOn, text } from "./support/MetaClient.ts"
+import { metaClient, metaEnv, queryOn, seedManualTest, text } from "./support/MetaClient.ts"
 import { eventually, startServer, type RunningServer } from "./support/ServerProcess.ts"
 
 const appSecret = "e2e-app-secret"
@@ -19,13 +19,8 @@ let server: RunningServer
 let db: Awaited<ReturnType<typeof createScratchDatabase>>
 
 const query = queryOn(() => db.url)
-const { post, sign, deliver, sentTo, waitForReplies } = metaClient(() => server.url, () => graph, appSecret, "e2e")
-/** A tap on a button or row of the message `on` (its wamid comes back as `context.id`, as Meta sends it). */
-const tap = (id: string, title: string, kind: "button_reply" | "list_reply", on: SentToGraph) => ({
-  type: "interactive",
-  interactive: { type: kind, [kind]: { id, title } },
-  context: { from: "15550001234", id: on.wamid }
-})
+const client = metaClient(() => server.url, () => graph, appSecret, "e2e")
+const { post, sign, deliver, sentTo, waitForReplies } = client
 
 beforeAll(async () => {
   graph = await startFakeGraphApi()
@@ -47,22 +42,7 @@ afterAll(async () => {
 
 describe("the server end to end: signed webhooks in, replies out through the (fake) Graph API", () => {
   it("the seed's manual test: Bonjour → View Sites → Champigny → tasks, all in one active session", async () => {
-    assert.strictEqual((await deliver(karim.phone, text("Bonjour"))).status, 200)
-    const [menu] = await waitForReplies(karim.phone, 1)
-    const menuButtons = (menu!.payload["interactive"] as { action: { buttons: Array<{ reply: { id: string; title: string } }> } }).action.buttons
-    assert.deepStrictEqual(menuButtons.map((b) => b.reply.title), ["Voir mes chantiers", "Signaler un problème", "Parler à quelqu'un"])
-
-    await deliver(karim.phone, tap(menuButtons[0]!.reply.id, menuButtons[0]!.reply.title, "button_reply", menu!))
-    const list = (await waitForReplies(karim.phone, 2))[1]!
-    const rows = (list.payload["interactive"] as { action: { sections: Array<{ rows: Array<{ id: string; title: string }> }> } }).action.sections.flatMap((s) => s.rows)
-    const champigny = rows.find((r) => r.title === "Champigny")!
-    assert.isDefined(champigny)
-
-    await deliver(karim.phone, tap(champigny.id, champigny.title, "list_reply", list))
-    const tasks = (await waitForReplies(karim.phone, 3))[2]!
-    const taskRows = (tasks.payload["interactive"] as { body: { text: string }; action: { sections: Array<{ rows: Array<{ title: string }> }> } })
-    assert.match(taskRows.body.text, /Champigny/)
-    assert.deepStrictEqual(taskRows.action.sections[0]!.rows.map((r) => r.title), ["Pose des cloisons R+1", "Réseau électrique lot B", "Ragréage hall d'entrée"])
+    await seedManualTest(client, karim.phone)
 
     const sessions = await query<{ session_id: string; status: string; n: number }>(
       `SELECT m.session_id::text AS session_id, s.status, count(*)::int AS n FROM messages m

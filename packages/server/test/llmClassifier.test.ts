@@ -119,13 +119,13 @@ describe("INTENT_CLASSIFIER configuration", () => {
   it("llm without its endpoint stops the server at once, naming the variable", async () => {
     const result = await start({ INTENT_CLASSIFIER: "llm" })
     assert.strictEqual(result.code, 1)
-    assert.match(result.stderr, /^parley: ConfigError[^]*"LLM_BASE_URL"/m)
+    assert.match(result.stderr, /^parley: invalid LLM_BASE_URL: /m)
   })
 
   it("half the LLM variables is an error even with the rules, never silently ignored; the key is not printed", async () => {
     const result = await start({ LLM_BASE_URL: "http://127.0.0.1:9/v1", LLM_API_KEY: "sk-secret-never-printed" })
     assert.strictEqual(result.code, 1)
-    assert.match(result.stderr, /^parley: ConfigError[^]*"LLM_MODEL"/m)
+    assert.match(result.stderr, /^parley: invalid LLM_MODEL: /m)
     assert.notInclude(result.stderr, "sk-secret-never-printed")
   })
 

@@ -1,1 +1,2 @@
 export * from "./TestDatabase.ts"
+export * from "./PgBouncer.ts"

@@ -1,5 +1,5 @@
 import { PgClient } from "@effect/sql-pg"
-import { makeMigrator, sessionHealth } from "@parley/adapters-pg"
+import { makeMigrator, PgListener, sessionHealth } from "@parley/adapters-pg"
 import { constantTimeEqual, MetaWebhook, normalizePhone, TwilioWebhook, type Decoded } from "@parley/adapters-whatsapp"
 import { acceptInbound, Directory, Handoff, Inbox, maskAddress, maskPhone, maskPhones, Outbox, SessionStore } from "@parley/core"
 import { ByteSize, Clock, Context, Effect, Layer, Metric, Option, Redacted, Result, Schema } from "effect"
@@ -149,7 +149,12 @@ const HealthRoutes = Layer.mergeAll(
       }
     }).pipe(Effect.orElseSucceed(() => ({ database: false, migrationsCurrent: false, uniqueIndex: false })))
     const ready = checks.database && checks.migrationsCurrent && checks.uniqueIndex
-    return HttpServerResponse.jsonUnsafe({ ready, checks }, { status: ready ? 200 : 503 })
+    // Degraded wake-ups (LISTEN lost or unavailable: workers poll) slow replies but lose nothing: still ready, and said.
+    const wakeups = yield* Effect.serviceOption(PgListener).pipe(
+      Effect.flatMap(Option.match({ onNone: () => Effect.succeed({ listening: false, degraded: "no listener" }), onSome: (l) => l.status }))
+    )
+    const details = { wakeups: wakeups.listening ? "listening" : `degraded: ${wakeups.degraded}` }
+    return HttpServerResponse.jsonUnsafe({ ready, checks: { ...checks, listening: wakeups.listening }, details }, { status: ready ? 200 : 503 })
   })),
   HttpRouter.add("GET", "/metrics", refreshDatabaseGauges.pipe(
     Effect.andThen(Metric.snapshot),

@@ -1,8 +1,9 @@
 import { PgClient } from "@effect/sql-pg"
-import { metaWebhookPayload, type FakeGraphApi } from "@parley/adapters-whatsapp/testing"
+import { metaWebhookPayload, type FakeGraphApi, type SentToGraph } from "@parley/adapters-whatsapp/testing"
 import type { PhoneNumber } from "@parley/core"
 import { Effect, Redacted } from "effect"
 import { createHmac } from "node:crypto"
+import { assert } from "vitest"
 import { eventually } from "./ServerProcess.ts"
 
 /** The server's environment for the Cloud API app, its Graph API the fake one. */
@@ -47,3 +48,30 @@ export const metaClient = (serverUrl: () => string, graph: () => FakeGraphApi, a
 }
 
 export const text = (body: string) => ({ type: "text", text: { body } })
+
+/** A tap on a button or row of the message `on` (its wamid comes back as `context.id`, as Meta sends it). */
+export const tap = (id: string, title: string, kind: "button_reply" | "list_reply", on: SentToGraph) => ({
+  type: "interactive",
+  interactive: { type: kind, [kind]: { id, title } },
+  context: { from: "15550001234", id: on.wamid }
+})
+
+/** The seed's manual test: Bonjour → menu → "Voir mes chantiers" → Champigny → its three tasks. */
+export const seedManualTest = async (chat: ReturnType<typeof metaClient>, phone: PhoneNumber) => {
+  assert.strictEqual((await chat.deliver(phone, text("Bonjour"))).status, 200)
+  const [menu] = await chat.waitForReplies(phone, 1)
+  const menuButtons = (menu!.payload["interactive"] as { action: { buttons: Array<{ reply: { id: string; title: string } }> } }).action.buttons
+  assert.deepStrictEqual(menuButtons.map((b) => b.reply.title), ["Voir mes chantiers", "Signaler un problème", "Parler à quelqu'un"])
+
+  await chat.deliver(phone, tap(menuButtons[0]!.reply.id, menuButtons[0]!.reply.title, "button_reply", menu!))
+  const list = (await chat.waitForReplies(phone, 2))[1]!
+  const rows = (list.payload["interactive"] as { action: { sections: Array<{ rows: Array<{ id: string; title: string }> }> } }).action.sections.flatMap((s) => s.rows)
+  const champigny = rows.find((r) => r.title === "Champigny")!
+  assert.isDefined(champigny)
+
+  await chat.deliver(phone, tap(champigny.id, champigny.title, "list_reply", list))
+  const tasks = (await chat.waitForReplies(phone, 3))[2]!
+  const taskRows = (tasks.payload["interactive"] as { body: { text: string }; action: { sections: Array<{ rows: Array<{ title: string }> }> } })
+  assert.match(taskRows.body.text, /Champigny/)
+  assert.deepStrictEqual(taskRows.action.sections[0]!.rows.map((r) => r.title), ["Pose des cloisons R+1", "Réseau électrique lot B", "Ragréage hall d'entrée"])
+}
