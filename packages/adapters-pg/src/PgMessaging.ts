@@ -1,21 +1,22 @@
 import { PgClient } from "@effect/sql-pg"
 import {
-  type Claim,
-  type DeadEntry,
   Handoff,
-  type HandoffRequest,
-  InboundMessage,
   Inbox,
-  type InboxEntry,
+  InboundMessage,
   LeaseLost,
   logHandoff,
   makeWakeSignal,
   Outbox,
-  type OutboxEntry,
   Reply,
   senderKeyOf,
   SessionId,
-  UserAddress
+  UserAddress,
+  type Claim,
+  type DeadEntry,
+  type DeadReply,
+  type HandoffRequest,
+  type InboxEntry,
+  type OutboxEntry
 } from "@parley/core"
 import { Array as Arr, Context, Duration, Effect, Layer, Option, Schema } from "effect"
 import { orUnavailable } from "./mapSqlError.ts"
@@ -204,7 +205,33 @@ export const makePgMessaging = Effect.gen(function*() {
       statements.sessionOfSent(providerMessageId).pipe(
         Effect.map((rows) => (rows[0]?.session_id == null ? undefined : SessionId.make(rows[0].session_id))),
         orUnavailable("outbox.sessionOfSent")
-      )
+      ),
+
+    // A dead reply's available_at is when it was parked: markFailed sets it to the failure's time.
+    listDead: (limit) =>
+      sql<{ reply_id: string; recipient: string; attempts: number; last_error: string | null; available_at: Date }>`
+        SELECT reply_id, recipient, attempts, last_error, available_at FROM outbox
+        WHERE state = 'dead' ORDER BY available_at DESC LIMIT ${limit}`.pipe(
+        Effect.flatMap((rows) =>
+          Effect.forEach(rows, (r) =>
+            Effect.map(decodeAddress(r.recipient), (to): DeadReply => ({
+              replyId: r.reply_id,
+              to,
+              attempts: r.attempts,
+              error: r.last_error ?? "",
+              failedAt: r.available_at.getTime()
+            })))
+        ),
+        orUnavailable("outbox.listDead")
+      ),
+
+    retryDead: (replyId, now) =>
+      Effect.gen(function*() {
+        const rows = yield* sql`
+          UPDATE outbox SET state = 'pending', attempts = 0, available_at = ${at(now)}
+          WHERE reply_id = ${replyId} AND state = 'dead' RETURNING reply_id, pg_notify(${outboxChannel}, '')`
+        return rows.length > 0
+      }).pipe(orUnavailable("outbox.retryDead"))
   })
 
   const handoff = Handoff.of({

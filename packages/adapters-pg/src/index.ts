@@ -8,6 +8,7 @@ export { PgEngine, type PgEngineServices } from "./PgEngine.ts"
 export { makePgSessionStore, PgSessionStore } from "./PgSessionStore.ts"
 export { makePgMessageStore, PgMessageStore } from "./PgMessageStore.ts"
 export { makePgMessaging, PgMessaging } from "./PgMessaging.ts"
+export { makePgRetention, PgRetention } from "./PgRetention.ts"
 export { makePgDirectory, type NewUser, PgDirectory, registerUser } from "./PgDirectory.ts"
 export {
   databaseUrlConfig,

@@ -3,6 +3,7 @@ import type { Decoded } from "./Decoded.ts"
 import { decodeMetaWebhook } from "./MetaDecoder.ts"
 import { verifyMetaSignature } from "./MetaSignature.ts"
 import { constantTimeEqual } from "./constantTime.ts"
+import { storable } from "./Storable.ts"
 import { SignatureError, VerificationFailed, WebhookDecodeError } from "./WebhookErrors.ts"
 
 export interface MetaWebhookConfig {
@@ -32,7 +33,7 @@ export class MetaWebhook extends Context.Service<MetaWebhook, {
           return Effect.succeed(challenge)
         }),
       verifyAndDecode: (rawBody, signature) =>
-        verifyMetaSignature(config.appSecret, rawBody, signature).pipe(Effect.andThen(decodeMetaWebhook(rawBody)))
+        verifyMetaSignature(config.appSecret, rawBody, signature).pipe(Effect.andThen(decodeMetaWebhook(rawBody)), Effect.map(storable("meta")))
     })
 
   static readonly layer = (config: MetaWebhookConfig) => Layer.succeed(MetaWebhook, MetaWebhook.make(config))

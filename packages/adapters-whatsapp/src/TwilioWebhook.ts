@@ -1,6 +1,7 @@
 import { Config, Context, Effect, Layer, Redacted } from "effect"
 import type { Decoded } from "./Decoded.ts"
 import { fromTwilioForm } from "./TwilioDecoder.ts"
+import { storable } from "./Storable.ts"
 import { verifyTwilioSignature } from "./TwilioSignature.ts"
 import { SignatureError, WebhookDecodeError } from "./WebhookErrors.ts"
 
@@ -27,7 +28,8 @@ export class TwilioWebhook extends Context.Service<TwilioWebhook, {
           const form = new URLSearchParams(new TextDecoder().decode(rawBody))
           const url = config.publicBaseUrl.replace(/\/+$/, "") + pathAndQuery
           return verifyTwilioSignature(config.authToken, url, [...form.entries()], signature).pipe(
-            Effect.andThen(fromTwilioForm(form, now))
+            Effect.andThen(fromTwilioForm(form, now)),
+            Effect.map(storable("twilio"))
           )
         })
     })

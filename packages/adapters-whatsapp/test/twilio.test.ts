@@ -199,3 +199,19 @@ describe("Twilio decoder fuzz", () => {
       )
     ))
 })
+
+describe("Twilio: text Postgres would refuse", () => {
+  it.effect("NUL is dropped and a lone surrogate becomes U+FFFD in the body and the profile name; an absurd MessageSid is a skipped item", () =>
+    Effect.gen(function*() {
+      const form = (sid: string) =>
+        Buffer.from(new URLSearchParams({ MessageSid: sid, From: "whatsapp:+33612345678", ProfileName: "Ka\u0000rim \ud83d", Body: "a\u0000b\udc00", NumMedia: "0" }).toString())
+      const ok = form("SM0123456789abcdef0123456789abcdef")
+      const { messages, skipped } = yield* webhook.verifyAndDecode(ok, path, sign(ok), 1_000)
+      assert.deepStrictEqual(skipped, [])
+      assert.deepStrictEqual([messages[0]!.profileName, messages[0]!.content], ["Karim \ufffd", { _tag: "Text", body: "ab\ufffd" }])
+      const absurd = form(`SM${"0".repeat(8004)}`)
+      const decoded = yield* webhook.verifyAndDecode(absurd, path, sign(absurd), 1_000)
+      assert.deepStrictEqual(decoded.messages, [])
+      assert.deepStrictEqual(decoded.skipped.map((s) => [s.item, s.reason]), [["message", "the message id is 8006 characters long (at most 256)"]])
+    }))
+})

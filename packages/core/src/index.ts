@@ -29,7 +29,7 @@ export {
   Unsupported
 } from "./channel/InboundMessage.ts"
 export { ButtonsReply, ListReplyMessage, ListRow, ListSection, Reply, ReplyButton, TextReply } from "./channel/Reply.ts"
-export { maskPhone, PhoneNumber } from "./channel/PhoneNumber.ts"
+export { maskPhone, maskPhones, PhoneNumber } from "./channel/PhoneNumber.ts"
 export { BusinessScopedUserId, isPhoneNumber, maskAddress, UserAddress } from "./channel/UserAddress.ts"
 export { Messenger, SendFailed, SendFailureReason, type Sent } from "./channel/Messenger.ts"
 
@@ -76,7 +76,10 @@ export { defaultLeases, type Leases, leasesConfig } from "./intake/LeaseConfig.t
 export { makeWakeSignal, type WakeSignal } from "./intake/WakeSignal.ts"
 
 // Delivery: the outbox and its sender.
-export { type FailedOutcome, Outbox, type OutboxEntry, type SentOutcome } from "./delivery/Outbox.ts"
+export { type DeadReply, type FailedOutcome, Outbox, type OutboxEntry, type SentOutcome } from "./delivery/Outbox.ts"
+
+// Retention: what is kept, for how long.
+export { defaultPrunerOptions, longestRedeliveryWindow, pruneOnce, type PrunerOptions, PrunerLayer, Retention, retentionConfig, runPruner } from "./retention/Retention.ts"
 export { checkSenderOptions, defaultSenderOptions, deliver, OutboxSenderLayer, runOutboxSender, type SenderOptions } from "./delivery/OutboxSender.ts"
 
 // Escalation: a human takes over.

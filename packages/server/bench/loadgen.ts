@@ -2,10 +2,10 @@
 // building, signing and timing requests does not share an event loop with the
 // server or with the fake Graph API. Input: one JSON argument (LoadConfig).
 // Output: one JSON line on stdout (LoadResult).
-import { metaWebhookPayload } from "@parley/adapters-whatsapp/testing"
+import { metaWebhookPayload, postMetaWebhook } from "@parley/adapters-whatsapp/testing"
 import { PhoneNumber } from "@parley/core"
 import { createHmac } from "node:crypto"
-import { Agent, request } from "node:http"
+import { Agent } from "node:http"
 
 export interface LoadConfig {
   readonly url: string
@@ -49,24 +49,7 @@ const requests = Array.from({ length: config.messages }, (_, i) => {
   return { body, signature: `sha256=${createHmac("sha256", config.appSecret).update(body).digest("hex")}` }
 })
 
-const post = (body: Buffer, signature: string) =>
-  new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const req = request({
-      agent,
-      host: target.hostname,
-      port: target.port,
-      path: target.pathname,
-      method: "POST",
-      headers: { "content-type": "application/json", "content-length": body.length, "x-hub-signature-256": signature }
-    }, (res) => {
-      const chunks: Array<Buffer> = []
-      res.on("data", (c: Buffer) => chunks.push(c))
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }))
-      res.on("error", reject)
-    })
-    req.on("error", reject)
-    req.end(body)
-  })
+const post = (body: Buffer, signature: string) => postMetaWebhook({ agent, url: target, body, signature })
 
 const main = async () => {
   const latencies = new Float64Array(requests.length)

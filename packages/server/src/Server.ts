@@ -1,14 +1,23 @@
 import { NodeHttpServer } from "@effect/platform-node"
-import { defaultRetryPolicy, defaultSenderOptions, OutboxSenderLayer, SessionPolicy, WorkersLayer } from "@parley/core"
+import {
+  defaultPrunerOptions,
+  defaultRetryPolicy,
+  defaultSenderOptions,
+  OutboxSenderLayer,
+  PrunerLayer,
+  SessionPolicy,
+  WorkersLayer
+} from "@parley/core"
 import { pgAssistantWith } from "@parley/worksite/pg"
+import { PgRetention } from "@parley/adapters-pg"
 import { CloudApiMessenger, MetaWebhook, TwilioMessenger, TwilioWebhook } from "@parley/adapters-whatsapp"
 import { Duration, Effect, Layer, Logger, Option, Redacted, References, Schema } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
-import { createServer } from "node:http"
 import { primeAlertCounters } from "./AlertMetrics.ts"
 import { listenerLayer, migrateOnStart, pgClientLayer, reportDatabaseRoute, resolveDatabase, sessionClientLayer } from "./Database.ts"
 import { DevSimulator } from "./dev/DevSimulator.ts"
 import { accessLog } from "./http/AccessLog.ts"
+import { makeDrainableServer } from "./http/Draining.ts"
 import { CoreRoutes, DevRoutes, ServerSettings } from "./http/Routes.ts"
 import { intentClassifierLayer } from "./IntentClassifierConfig.ts"
 import { isDevMode, type ServerConfig } from "./ServerConfig.ts"
@@ -71,6 +80,12 @@ const listenReason = (cause: unknown) => {
  * closes the pool and stops an embedded Postgres, in that order.
  */
 export const ServerLayer = (config: ServerConfig) =>
+  Layer.provide(serverLayer(config), stoppedLog)
+
+// Built first, so closed last: `server.stopped` is the last line, once requests, workers, the pool and an embedded Postgres are done.
+const stoppedLog = Layer.effectDiscard(Effect.addFinalizer(() => Effect.logInfo("parley stopped").pipe(Effect.annotateLogs({ event: "server.stopped" }))))
+
+const serverLayer = (config: ServerConfig) =>
   Layer.unwrap(Effect.gen(function*() {
     const db = yield* resolveDatabase(config)
     yield* reportDatabaseRoute(db, config.wakePollMillis)
@@ -83,7 +98,7 @@ export const ServerLayer = (config: ServerConfig) =>
       : migrate.pipe(Layer.provideMerge(pool))
     const wakeups = listenerLayer(db, { pollInterval: Duration.millis(config.wakePollMillis) }).pipe(Layer.provideMerge(database))
     // The worksite assistant with the classifier INTENT_CLASSIFIER chose (the rules by default).
-    const stores = pgAssistantWith(intentClassifierLayer(config.classifier)).pipe(Layer.provideMerge(wakeups))
+    const stores = Layer.mergeAll(pgAssistantWith(intentClassifierLayer(config.classifier)), PgRetention).pipe(Layer.provideMerge(wakeups))
     const settings = Layer.succeed(ServerSettings, ServerSettings.of({
       maxBodyBytes: config.maxBodyBytes,
       adminToken: config.adminToken,
@@ -97,17 +112,18 @@ export const ServerLayer = (config: ServerConfig) =>
         ...defaultSenderOptions,
         leaseMillis: Duration.toMillis(config.leases.outbox),
         sendTimeoutMillis: Duration.toMillis(config.leases.sendTimeout)
-      })
+      }),
+      PrunerLayer(defaultPrunerOptions(config.retention))
     )
     // One listening server for the routes and for `started`, which waits for it: a port in use
     // fails the start before anything says "listening".
-    const http = NodeHttpServer.layer(createServer, { port: config.port, host: config.host })
+    const drainable = makeDrainableServer()
+    const http = NodeHttpServer.layer(() => drainable.server, { port: config.port, host: config.host })
+    // `started` is built after the HTTP server, the workers and the sender, so closed before them: the
+    // first step of a shutdown is to stop taking requests, kept-alive connections included.
     const assemble = <E, R>(routes: Layer.Layer<never, E, R>) =>
-      Layer.mergeAll(
-        HttpRouter.serve(routes, { disableLogger: true, middleware: accessLog }),
-        background,
-        started
-      ).pipe(
+      started.pipe(
+        Layer.provide(Layer.mergeAll(HttpRouter.serve(routes, { disableLogger: true, middleware: accessLog }), background)),
         Layer.provide(http),
         Layer.provide(Layer.mergeAll(providers(config, selfUrl), settings, policy)),
         Layer.provide(stores)
@@ -120,7 +136,11 @@ export const ServerLayer = (config: ServerConfig) =>
           ? `parley listening on ${selfUrl} — dev mode: open ${selfUrl}/ to talk to the assistant`
           : `parley listening on ${selfUrl}`
       ).pipe(Effect.annotateLogs({ event: "server.started", database: db.embedded ? "embedded" : "DATABASE_URL", workers: config.workers }))
-      yield* Effect.addFinalizer(() => Effect.logInfo("parley stopped").pipe(Effect.annotateLogs({ event: "server.stopped" })))
+      yield* Effect.addFinalizer(() =>
+        Effect.logInfo("parley stopping: no new requests").pipe(
+          Effect.annotateLogs({ event: "server.draining" }),
+          Effect.andThen(drainable.drain(5_000))
+        ))
     }))
     // In dev mode the same DevSimulator.layer value feeds the providers and the simulator routes:
     // layers are memoised by reference, so both see one simulator and one fake Graph API.

@@ -1,4 +1,4 @@
-import { leasesConfig, PhoneNumber, sessionPolicyConfig } from "@parley/core"
+import { leasesConfig, PhoneNumber, retentionConfig, sessionPolicyConfig } from "@parley/core"
 import { databaseUrlConfig, directUrlConfig, poolModeConfig, poolSizeConfig, positiveIntConfig } from "@parley/adapters-pg"
 import { Config, Effect, Option, Schema } from "effect"
 import { allOrNone } from "./allOrNone.ts"
@@ -28,6 +28,7 @@ export const serverConfig = Config.all({
   poolSize: poolSizeConfig,
   workers: positiveIntConfig("WORKER_COUNT", 4),
   sessionPolicy: sessionPolicyConfig,
+  retention: retentionConfig,
   leases: leasesConfig,
   maxBodyBytes: positiveIntConfig("MAX_BODY_BYTES", defaultMaxBodyBytes),
   adminToken: Config.option(Config.Redacted("ADMIN_TOKEN")),

@@ -67,6 +67,12 @@ describe("the parley CLI", () => {
     assert.match(result.stderr, /^parley: invalid PORT: Expected /m)
   })
 
+  it("a RETENTION within the providers' redelivery window is refused: a late redelivery would be taken as new", async () => {
+    const result = await parley(["start"], { RETENTION: "3 days" })
+    assert.strictEqual(result.code, 1)
+    assert.match(result.stderr, /^parley: [^\n]*RETENTION must be longer than the providers' redelivery window/m)
+  })
+
   it("half a provider's credentials is an error, never a silent fall back to dev mode", async () => {
     const result = await parley(["start"], { META_APP_SECRET: "secret", META_ACCESS_TOKEN: "token" })
     assert.strictEqual(result.code, 1)

@@ -2,9 +2,10 @@ import { PgClient } from "@effect/sql-pg"
 import { demoSubcontractors } from "@parley/worksite"
 import { seedDemo } from "@parley/worksite/pg"
 import { createScratchDatabase } from "@parley/adapters-pg/testing"
-import { metaWebhookPayload, startFakeGraphApi, type FakeGraphApi } from "@parley/adapters-whatsapp/testing"
+import { graphError, metaWebhookPayload, startFakeGraphApi, type FakeGraphApi } from "@parley/adapters-whatsapp/testing"
 import { Effect, Redacted } from "effect"
 import { readFileSync } from "node:fs"
+import { Agent, request } from "node:http"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { metaClient, metaEnv, queryOn, seedManualTest, text } from "./support/MetaClient.ts"
 import { eventually, startServer, type RunningServer } from "./support/ServerProcess.ts"
@@ -122,6 +123,43 @@ describe("the server end to end: signed webhooks in, replies out through the (fa
   })
 })
 
+describe("admin API: dead replies and malformed ids", () => {
+  const auth = { authorization: `Bearer ${adminToken}` }
+
+  it("a malformed id is a 400 and an unknown one a 404, both with a JSON body", async () => {
+    for (const [path, status, code] of [
+      ["/admin/inbox/dead/abc/retry", 400, "bad_id"],
+      ["/admin/inbox/dead/99999999/retry", 404, "not_dead"],
+      ["/admin/outbox/dead/abc/retry", 400, "bad_id"],
+      [`/admin/outbox/dead/${encodeURIComponent("meta:wamid.nope:0")}/retry`, 404, "not_dead"]
+    ] as const) {
+      const response = await fetch(`${server.url}${path}`, { method: "POST", headers: auth })
+      assert.strictEqual(response.status, status, path)
+      assert.strictEqual(((await response.json()) as { error: { code: string } }).error.code, code, path)
+    }
+  })
+
+  it("a reply the Graph API refused for good is listed (phone masked), and a retry sends it", async () => {
+    const listDead = async () => ((await (await fetch(`${server.url}/admin/outbox/dead`, { headers: auth })).json()) as {
+      dead: Array<{ id: string; to: string; attempts: number; error: string }>
+    }).dead
+    assert.deepStrictEqual(await listDead(), [])
+    graph.failNext(graphError(400, 131026, "Message undeliverable"))
+    const before = sentTo(karim.phone).length
+    await deliver(karim.phone, text("menu"), "wamid.e2e.deadreply")
+    const dead = await eventually(async () => {
+      const list = await listDead()
+      return list.length > 0 ? list : undefined
+    }, "a dead reply")
+    assert.deepStrictEqual(dead.map((d) => [d.id, d.to, d.attempts]), [["meta:wamid.e2e.deadreply:0", "+33•••••••78", 1]])
+    assert.match(dead[0]!.error, /^invalid_recipient: /)
+    const retried = await fetch(`${server.url}/admin/outbox/dead/${encodeURIComponent("meta:wamid.e2e.deadreply:0")}/retry`, { method: "POST", headers: auth })
+    assert.deepStrictEqual(await retried.json(), { retried: true })
+    await waitForReplies(karim.phone, before + 1)
+    assert.deepStrictEqual(await listDead(), [])
+  })
+})
+
 describe("bad input gets the right 4xx, a JSON error, and changes nothing", () => {
   const inboxCount = async () => (await query<{ n: number }>("SELECT count(*)::int AS n FROM inbox"))[0]!.n
 
@@ -184,6 +222,35 @@ describe("bad input gets the right 4xx, a JSON error, and changes nothing", () =
     const r = await fetch(`${server.url}/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=e2e-verify&hub.challenge=1158201444`)
     assert.strictEqual(r.status, 200)
     assert.strictEqual(await r.text(), "1158201444")
+  })
+})
+
+describe("inputs Postgres would refuse: cleaned or skipped, never a 503 loop", () => {
+  it("a NUL or a lone surrogate in a text or a profile name, and an 8,006-character id: 200, the rest of the delivery stored", async () => {
+    const payload = metaWebhookPayload({ from: sarah.phone, id: "wamid.poison.nul", profileName: "Sa\u0000rah \ud83d", message: text("a\u0000b") })
+    const messages: Array<Record<string, unknown>> = payload.entry[0]!.changes[0]!.value.messages
+    const first = messages[0]!
+    messages.push(
+      { ...first, id: "wamid.poison.surrogate", text: { body: "x\udc00y\ud800" } },
+      { ...first, id: `wamid.${"9".repeat(8000)}`, text: { body: "absurd id" } },
+      { ...first, id: "wamid.poison.normal", text: { body: "menu" } }
+    )
+    const body = JSON.stringify(payload)
+    const response = await post(body, { "x-hub-signature-256": sign(body) })
+    assert.strictEqual(response.status, 200, await response.clone().text())
+    assert.deepInclude(await response.json(), { accepted: 3, skipped: 1 })
+    const stored = await query<{ id: string; body: string; name: string | null }>(
+      `SELECT provider_message_id AS id, payload->'content'->>'body' AS body, payload->>'profileName' AS name FROM inbox
+       WHERE provider_message_id LIKE 'wamid.poison.%' ORDER BY id`)
+    assert.deepStrictEqual(stored.map((r) => [r.id, r.body, r.name]), [
+      ["wamid.poison.normal", "menu", "Sarah \ufffd"],
+      ["wamid.poison.nul", "ab", "Sarah \ufffd"],
+      ["wamid.poison.surrogate", "x\ufffdy\ufffd", "Sarah \ufffd"]
+    ])
+    // Redelivered: every item is now a duplicate or the same skip, still 200.
+    const again = await post(body, { "x-hub-signature-256": sign(body) })
+    assert.deepInclude(await again.json(), { accepted: 0, duplicates: 3, skipped: 1 })
+    assert.match(server.output(), /"event":"webhook.skipped"[^\n]*"reason":"the message id is \d+ characters long/)
   })
 })
 
@@ -273,8 +340,44 @@ describe("graceful shutdown", () => {
     const connections = () =>
       query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
     assert.isAbove((await connections())[0]!.n, 0, "the running server holds connections")
-    assert.strictEqual(await server.stop(), 0)
-    assert.include(server.output(), `"event":"server.stopped"`)
+    // A provider's kept-alive connections, busy: a stopping instance must not keep answering on them.
+    const agent = new Agent({ keepAlive: true, maxSockets: 4 })
+    const handshake = () =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(`${server.url}/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=e2e-verify&hub.challenge=7`, { agent }, (res) => {
+          res.resume()
+          res.on("end", () => resolve(res.statusCode ?? 0))
+        })
+        req.on("error", reject)
+        req.end()
+      })
+    let stopping = false
+    let answeredWhileStopping = 0
+    const busy = async () => {
+      // Back to back until refused, for at most 3 s after SIGTERM: each connection is never idle for long.
+      const until = () => stoppingSince + 3_000
+      while (!stopping || Date.now() < until()) {
+        const status = await handshake().catch(() => undefined)
+        if (status === undefined) return
+        if (stopping) answeredWhileStopping++
+      }
+    }
+    let stoppingSince = Number.POSITIVE_INFINITY
+    const clients = Array.from({ length: 4 }, busy)
+    await new Promise((r) => setTimeout(r, 300))
+    const stopped = server.stop()
+    stopping = true
+    stoppingSince = Date.now()
+    await Promise.all(clients)
+    agent.destroy()
+    assert.strictEqual(await stopped, 0)
+    assert.isAbove(answeredWhileStopping, 0, "the clients were busy when the signal came")
+    const lines = server.output().split("\n")
+    const draining = lines.findIndex((l) => l.includes(`"event":"server.draining"`))
+    assert.isAbove(draining, 0, "the instance says it stops taking requests")
+    const answeredAfter = lines.slice(draining).filter((l) => l.includes(`"http.url":"/webhooks/whatsapp"`)).length
+    assert.isAtMost(answeredAfter, 4, "once draining, at most the request under way on each of the 4 connections is answered")
+    assert.isTrue(lines.at(-2)?.includes(`"event":"server.stopped"`), "server.stopped is the last line")
     const afterStop = await fetch(`${server.url}/healthz`).then(() => "answered", (e: unknown) => e)
     assert.instanceOf(afterStop, TypeError, "nothing listens any more")
     assert.strictEqual((await connections())[0]!.n, 0, "the pool is closed")

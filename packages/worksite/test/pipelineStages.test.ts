@@ -5,6 +5,7 @@ import {
   acceptInbound,
   commitTurn,
   defaultWorkerOptions,
+  Directory,
   Inbox,
   PhoneNumber,
   PipelineError,
@@ -110,5 +111,45 @@ describe("each pipeline stage is a child span, timed, and names itself when it f
       const lost = yield* Effect.flip(commitTurn(stale, turn))
       assert.strictEqual(lost._tag, "LeaseLost")
       yield* commitTurn(current, turn)
+    }).pipe(Effect.provide(TestLayer())))
+})
+
+describe("a driver error an adapter let through is recorded with its stage, not raw", () => {
+  it.effect("a defect in identify: the dead entry says identify and the error's short name, never a stack or a module path", () => {
+    class SqlError extends Error {
+      override readonly name = "effect/sql/SqlError"
+    }
+    const DyingDirectory = Layer.effect(
+      Directory,
+      Effect.gen(function*() {
+        const directory = yield* Directory
+        return Directory.of({ ...directory, identify: () => Effect.die(new SqlError("PgConnection: Connection closed")) })
+      })
+    )
+    return Effect.gen(function*() {
+      const logs = makeLogRecorder()
+      yield* acceptInbound([inboundOf(karim.phone, { _tag: "Text", body: "Bonjour" })])
+      yield* drainInbox({ ...defaultWorkerOptions, retry: { maxAttempts: 1, backoff: () => Duration.seconds(1) } }).pipe(Effect.provide(logs.layer))
+      const [dead] = yield* (yield* Inbox).listDead(10)
+      assert.strictEqual(dead?.error, "identify: SqlError: PgConnection: Connection closed")
+      assert.strictEqual(logs.events("inbox.dead")[0]?.annotations["stage"], "identify")
+    }).pipe(Effect.provide(DyingDirectory.pipe(Layer.provideMerge(TestLayer()))))
+  })
+})
+
+describe("a tap's id comes from the user's client: logged only when it is one of ours", () => {
+  it.effect("an id of ours is logged; a phone number or a long id is not", () =>
+    Effect.gen(function*() {
+      const logs = makeLogRecorder()
+      const chat = chatAs(karim.phone)
+      yield* chat.say("Bonjour")
+      for (const id of ["option_7", "+33 6 12 34 56 78", "x".repeat(5_000)]) {
+        yield* chat.send({ _tag: "ButtonReply", id, title: "Champigny" }).pipe(Effect.provide(logs.layer))
+      }
+      assert.deepStrictEqual(logs.events("pipeline.direct_action").map((r) => r.annotations["optionId"]), [
+        "option_7",
+        "not one of ours (17 characters)",
+        "not one of ours (5000 characters)"
+      ])
     }).pipe(Effect.provide(TestLayer())))
 })

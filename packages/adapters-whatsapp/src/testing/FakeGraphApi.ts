@@ -15,6 +15,17 @@ export const graphError = (status: number, code: number, message: string): Answe
 })
 
 /**
+ * How the fake misbehaves (chaos tests): `failEvery` answers every n-th send
+ * with a 500, `hang` holds the next `count` sends for `millis` before answering.
+ * A held send counts as delivered only if its client still waits at the end:
+ * a client that timed out has not had its message sent.
+ */
+export interface GraphFaults {
+  readonly failEvery?: number
+  readonly hang?: { readonly count: number; readonly millis: number }
+}
+
+/**
  * An in-process fake of Meta's Graph API: `POST /{version}/{phone-number-id}/messages`
  * answers like Meta (`messaging_product`, `contacts`, `messages[].id`), mark-as-read
  * answers `{ success: true }`, and `failNext` queues error answers. Every sent
@@ -24,7 +35,11 @@ export const graphError = (status: number, code: number, message: string): Answe
 export const startFakeGraphApi = async () => {
   let counter = 0
   const sent: Array<SentToGraph> = []
-  const server = await startFakeProviderServer((request: RecordedRequest): Answer => {
+  let faults: GraphFaults = {}
+  let sends = 0
+  let hangsLeft = 0
+  const stats = { failed: 0, hung: 0, abandoned: 0 }
+  const server = await startFakeProviderServer(async (request: RecordedRequest, connection): Promise<Answer> => {
     const match = /^\/[^/]+\/([^/]+)\/messages$/.exec(request.path.split("?")[0] ?? "")
     if (request.method !== "POST" || match === null) return graphError(404, 803, "Unknown path")
     let payload: Record<string, unknown>
@@ -38,6 +53,20 @@ export const startFakeGraphApi = async () => {
     const to = typeof payload["to"] === "string" ? payload["to"] : undefined
     const recipient = typeof payload["recipient"] === "string" ? payload["recipient"] : undefined
     if (to === undefined && recipient === undefined) return graphError(400, 100, "(#100) The parameter to is required.")
+    sends++
+    if (faults.failEvery !== undefined && sends % faults.failEvery === 0) {
+      stats.failed++
+      return graphError(500, 2, "Service temporarily unavailable")
+    }
+    if (faults.hang !== undefined && hangsLeft > 0) {
+      hangsLeft--
+      stats.hung++
+      await new Promise((r) => setTimeout(r, faults.hang!.millis))
+      if (!connection.open()) {
+        stats.abandoned++
+        return graphError(500, 2, "abandoned")
+      }
+    }
     const wamid = `wamid.fake.${++counter}`
     sent.push({ phoneNumberId: match[1]!, authorization: request.headers.authorization, payload, wamid })
     const contact = to !== undefined ? { input: to, wa_id: to } : { input: recipient, user_id: recipient }
@@ -48,6 +77,13 @@ export const startFakeGraphApi = async () => {
     /** The base URL to configure as `META_GRAPH_URL`. */
     graphUrl: `${server.url}/v21.0`,
     sent: (): ReadonlyArray<SentToGraph> => [...sent],
+    /** Misbehave from now on (`{}`: healthy again). */
+    setFaults: (next: GraphFaults) => {
+      faults = next
+      hangsLeft = next.hang?.count ?? 0
+    },
+    /** Sends answered 500, held, and held until their client gave up. */
+    faultStats: () => ({ ...stats }),
     onMessage: (listener: (message: SentToGraph) => void) =>
       server.onRequest((_request, answer) => {
         const id = (answer.body as { messages?: Array<{ id: string }> }).messages?.[0]?.id

@@ -12,19 +12,27 @@ export interface Answer {
   readonly body: unknown
 }
 
+/** The client's side of a request being answered: whether it still waits for the answer. */
+export interface Connection {
+  readonly open: () => boolean
+}
+
 /**
  * A real HTTP server on loopback that records every request and answers with
  * what `respond` says (or a queued failure). The base of the fake Graph API
- * and the fake Twilio API.
+ * and the fake Twilio API. `respond` may take its time (a hanging provider):
+ * `connection.open()` then tells whether the client gave up meanwhile.
  */
-export const startFakeProviderServer = async (respond: (request: RecordedRequest) => Answer) => {
+export const startFakeProviderServer = async (respond: (request: RecordedRequest, connection: Connection) => Answer | Promise<Answer>) => {
   const requests: Array<RecordedRequest> = []
   const failures: Array<Answer> = []
   const listeners = new Set<(request: RecordedRequest, answer: Answer) => void>()
   const server: Server = createServer((req, res) => {
     const chunks: Array<Buffer> = []
     req.on("data", (c: Buffer) => chunks.push(c))
-    req.on("end", () => {
+    let closed = false
+    res.on("close", () => (closed = true))
+    req.on("end", async () => {
       const recorded: RecordedRequest = {
         method: req.method ?? "GET",
         path: req.url ?? "/",
@@ -32,7 +40,8 @@ export const startFakeProviderServer = async (respond: (request: RecordedRequest
         body: Buffer.concat(chunks).toString("utf8")
       }
       requests.push(recorded)
-      const answer = failures.shift() ?? respond(recorded)
+      const answer = failures.shift() ?? (await respond(recorded, { open: () => !closed }))
+      if (closed) return
       for (const listener of listeners) listener(recorded, answer)
       res.writeHead(answer.status, { "content-type": "application/json" })
       res.end(JSON.stringify(answer.body))
@@ -51,6 +60,11 @@ export const startFakeProviderServer = async (respond: (request: RecordedRequest
       listeners.add(listener)
       return () => void listeners.delete(listener)
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve()))
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        // Kept-alive and hanging requests would hold `close` open.
+        server.closeAllConnections()
+      })
   }
 }

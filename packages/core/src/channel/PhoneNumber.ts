@@ -16,3 +16,13 @@ export const maskPhone = (phone: string): string => {
   if (digits.length <= 4) return "•".repeat(digits.length)
   return `+${digits.slice(0, 2)}${"•".repeat(digits.length - 4)}${digits.slice(-2)}`
 }
+
+// A run of 7 or more digits, with an optional `+` and the separators people type between them.
+const phoneLike = /\+?\d(?:[\s\-.()/]*\d){6,}/g
+
+/**
+ * `text` with every phone-like run masked (`+33 6 12 34 56 78`, `0033612345678`,
+ * `whatsapp:+33612345678`…), for text that may quote one: a URL path, an error
+ * from a provider. Longer digit runs (ids) are masked too: a log loses little.
+ */
+export const maskPhones = (text: string): string => text.replace(phoneLike, maskPhone)

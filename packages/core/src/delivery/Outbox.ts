@@ -9,6 +9,15 @@ export interface OutboxEntry extends OutgoingReply {
   readonly token: string
 }
 
+/** A reply parked as dead (not retryable, or out of attempts), as operators see it. */
+export interface DeadReply {
+  readonly replyId: string
+  readonly to: OutgoingReply["to"]
+  readonly attempts: number
+  readonly error: string
+  readonly failedAt: number
+}
+
 /** `sent`: this delivery made the reply sent. `duplicate`: the reply was already sent; this was one more copy (kept, and counted). */
 export type SentOutcome = "sent" | "duplicate"
 
@@ -47,4 +56,12 @@ export class Outbox extends Context.Service<Outbox, {
    * a tap on a button or list row answers that reply, so it carries its session.
    */
   sessionOfSent(providerMessageId: string): Effect.Effect<SessionId | undefined, StoreUnavailable>
+  /** Dead replies, the most recently parked first: invisible to operators otherwise. */
+  listDead(limit: number): Effect.Effect<ReadonlyArray<DeadReply>, StoreUnavailable>
+  /**
+   * Puts a dead reply back in its recipient's queue, due at `now` with a fresh
+   * attempt count (after the operator fixed what made it fail). False when no
+   * dead reply has that id.
+   */
+  retryDead(replyId: string, now: number): Effect.Effect<boolean, StoreUnavailable>
 }>()("@parley/core/Outbox") {}

@@ -5,7 +5,7 @@ import { count, inboxEvents } from "../pipeline/PipelineMetrics.ts"
 import { processMessage } from "../pipeline/processMessage.ts"
 import { runForever } from "../internal/runForever.ts"
 import { isTransientOutage, type StoreUnavailable } from "../StoreUnavailable.ts"
-import { observeStage } from "../pipeline/stage.ts"
+import { describeUnexpected, observeStage } from "../pipeline/stage.ts"
 import type { Turn } from "../conversation/Turn.ts"
 
 export interface WorkerOptions {
@@ -74,7 +74,8 @@ export const whileStoreAway = <A, E>(step: Effect.Effect<A, E>, lease: Duration.
 const describeFailure = (cause: Cause.Cause<unknown>): { readonly error: string; readonly stage?: string } => {
   const failure = Option.getOrUndefined(Cause.findErrorOption(cause))
   if (failure instanceof PipelineError) return { error: `${failure.stage}: ${failure.message}`, stage: failure.stage }
-  return { error: Cause.pretty(cause).split("\n")[0] ?? "failure" }
+  // Outside any stage: still its short name and message, never a module path or a stack.
+  return { error: `unknown stage: ${describeUnexpected(failure ?? Cause.squash(cause))}` }
 }
 
 /**

@@ -2,7 +2,7 @@ import { Context, DateTime, Duration, Effect, Layer } from "effect"
 import { makeWakeSignal } from "../intake/WakeSignal.ts"
 import { senderKeyOf, type InboundMessage } from "../channel/InboundMessage.ts"
 import { Inbox, LeaseLost, type Claim, type DeadEntry, type InboxEntry } from "../intake/Inbox.ts"
-import { Outbox, type OutboxEntry } from "../delivery/Outbox.ts"
+import { Outbox, type DeadReply, type OutboxEntry } from "../delivery/Outbox.ts"
 import { SessionStore } from "../session/SessionStore.ts"
 import { MessageStore, StoredMessage } from "../conversation/StoredMessage.ts"
 
@@ -22,6 +22,8 @@ interface OutRow {
   availableAt: number
   /** Every provider id the reply went out under (a copy sent by a stale claim included). */
   providerMessageIds: Array<string>
+  /** Why and when it was parked, for `listDead`. */
+  dead?: { readonly error: string; readonly at: number }
 }
 
 /**
@@ -194,11 +196,11 @@ export const makeInMemoryMessaging = Effect.gen(function*() {
         row.state = "sent"
         return "sent" as const
       }),
-    markFailed: (entry, _error, retryAt) =>
+    markFailed: (entry, error, retryAt, now) =>
       Effect.sync(() => {
         const row = outbox.find((r) => r.entry.replyId === entry.replyId)
         if (row === undefined || row.state !== "pending" || row.entry.token !== entry.token) return "stale" as const
-        if (retryAt === undefined) row.state = "dead"
+        if (retryAt === undefined) [row.state, row.dead] = ["dead", { error, at: now }]
         else row.availableAt = retryAt
         // The claim is spent: a later failure reported under it is stale.
         row.entry = { ...row.entry, token: "" }
@@ -206,7 +208,24 @@ export const makeInMemoryMessaging = Effect.gen(function*() {
       }),
     awaitWork: (timeoutMillis) => outboxSignal.wait(Duration.millis(timeoutMillis)),
     sessionOfSent: (providerMessageId) =>
-      Effect.sync(() => outbox.find((r) => r.providerMessageIds.includes(providerMessageId))?.entry.sessionId)
+      Effect.sync(() => outbox.find((r) => r.providerMessageIds.includes(providerMessageId))?.entry.sessionId),
+    listDead: (limit) =>
+      Effect.sync(() =>
+        outbox.filter((r) => r.state === "dead")
+          .sort((a, b) => (b.dead?.at ?? 0) - (a.dead?.at ?? 0))
+          .slice(0, limit)
+          .map((r): DeadReply => ({ replyId: r.entry.replyId, to: r.entry.to, attempts: r.entry.attempts, error: r.dead?.error ?? "", failedAt: r.dead?.at ?? 0 }))
+      ),
+    retryDead: (replyId, now) =>
+      Effect.suspend(() => {
+        const row = outbox.find((r) => r.entry.replyId === replyId)
+        if (row?.state !== "dead") return Effect.succeed(false)
+        row.state = "pending"
+        row.availableAt = now
+        row.entry = { ...row.entry, attempts: 0 }
+        delete row.dead
+        return Effect.as(outboxSignal.notify, true)
+      })
   })
 
   const messageStore = MessageStore.of({

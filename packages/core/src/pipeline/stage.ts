@@ -13,9 +13,25 @@ export const observeStage = (name: Stage) => <A, E, R>(effect: Effect.Effect<A, 
     Effect.withSpan(`stage.${name}`, { attributes: { "parley.stage": name } })
   )
 
-/** A pipeline stage: observed as `observeStage` does, its failures a `PipelineError` naming it. */
+/**
+ * What an unexpected error was, for a record an operator reads: its short name
+ * (`SqlError`, not the module path `effect/sql/SqlError`) and its message, never a stack.
+ */
+export const describeUnexpected = (error: unknown): string => {
+  if (typeof error !== "object" || error === null) return String(error)
+  const e = error as { readonly _tag?: unknown; readonly name?: unknown; readonly message?: unknown }
+  const name = String(typeof e._tag === "string" ? e._tag : typeof e.name === "string" ? e.name : "Error").split("/").pop()
+  return typeof e.message === "string" && e.message !== "" ? `${name}: ${e.message}` : String(name)
+}
+
+/**
+ * A pipeline stage: observed as `observeStage` does, its failures a
+ * `PipelineError` naming it. A defect in a stage (a driver error an adapter
+ * let through) is the stage's failure too: retried, and recorded with its stage.
+ */
 export const stage = <A, E extends { readonly message: string }, R>(name: Stage, effect: Effect.Effect<A, E, R>) =>
   effect.pipe(
     Effect.mapError((e) => new PipelineError({ stage: name, message: e.message })),
+    Effect.catchDefect((defect) => Effect.fail(new PipelineError({ stage: name, message: describeUnexpected(defect) }))),
     observeStage(name)
   )

@@ -1,15 +1,24 @@
-import { maskPhone } from "@parley/core"
+import { maskPhones } from "@parley/core"
 import { Effect, Option } from "effect"
 import { HttpMiddleware, HttpServerError, HttpServerRequest } from "effect/http"
 
-// A path segment that is a phone number: the admin API's `/admin/users/:phone/…`.
-const phoneSegment = /^(?:%2B|\+)?\d{7,15}$/i
+const decoded = (segment: string) => {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment
+  }
+}
 
-/** The request path with any phone number masked, and without its query (which may carry one). */
+/**
+ * The request path with every phone-like run masked, however it is written
+ * (`whatsapp:%2B33612345678`, `+33%206%2012%2034%2056%2078`): segments are
+ * decoded first, so an encoding cannot hide a number. The query is dropped (it may carry one).
+ */
 export const loggedPath = (url: string): string =>
   new URL(url, "http://localhost").pathname
     .split("/")
-    .map((segment) => (phoneSegment.test(segment) ? maskPhone(decodeURIComponent(segment)) : segment))
+    .map((segment) => maskPhones(decoded(segment)))
     .join("/")
 
 // Probes, scrapes and the simulator's polling would drown the log at info.

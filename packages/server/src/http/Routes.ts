@@ -1,5 +1,5 @@
 import { PgClient } from "@effect/sql-pg"
-import { acceptInbound, Directory, Handoff, Inbox, maskAddress, maskPhone, SessionStore } from "@parley/core"
+import { acceptInbound, Directory, Handoff, Inbox, maskAddress, maskPhone, maskPhones, Outbox, SessionStore } from "@parley/core"
 import { makeMigrator, PgListener, sessionHealth } from "@parley/adapters-pg"
 import { constantTimeEqual, MetaWebhook, normalizePhone, TwilioWebhook, type Decoded } from "@parley/adapters-whatsapp"
 import { ByteSize, Clock, Context, Effect, Layer, Metric, Option, Redacted, Result, Schema } from "effect"
@@ -175,6 +175,26 @@ const admin = <E, R>(handler: (request: HttpServerRequest.HttpServerRequest) => 
       return yield* handler(request)
     })
 
+/** A store that cannot answer is a 503 with a JSON body, as everywhere else: never a 500 with an empty one. */
+const unavailable = <E extends { readonly message: string }, R>(self: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+  Effect.catch(self, (e) =>
+    Effect.as(
+      Effect.logError("admin request failed").pipe(Effect.annotateLogs({ event: "admin.unavailable", error: e.message })),
+      problem(503, "unavailable", "the store could not answer; retry later")
+    ))
+
+/** Inbox ids are bigserial: anything but digits is refused before it reaches the store. */
+const inboxId = /^[1-9]\d{0,17}$/
+const decodedParam = (value: string | undefined) => {
+  try {
+    return value === undefined ? undefined : decodeURIComponent(value)
+  } catch {
+    return undefined
+  }
+}
+/** Reply ids are `{provider}:{provider message id}:{index}`, bounded like the ids they embed. */
+const replyId = /^[a-z]+:[^\s]{1,300}:\d{1,3}$/
+
 const AdminRoutes = Layer.mergeAll(
   HttpRouter.add("GET", "/admin/users/:phone/sessions", admin(() =>
     Effect.gen(function*() {
@@ -185,21 +205,34 @@ const AdminRoutes = Layer.mergeAll(
       if (user === undefined) return problem(404, "unknown_user", "no subcontractor with that number")
       const sessions = yield* (yield* sessionHealth).sessionsOf(user.id)
       return HttpServerResponse.jsonUnsafe({ user: { id: user.id, name: user.displayName, phone: maskPhone(user.phone) }, sessions })
-    }).pipe(Effect.orDie))),
+    }).pipe(unavailable))),
   HttpRouter.add("GET", "/admin/inbox/dead", admin(() =>
     Effect.map(Effect.flatMap(Effect.service(Inbox), (inbox) => inbox.listDead(100)), (dead) =>
       HttpServerResponse.jsonUnsafe({
         dead: dead.map((d) => ({ id: d.entry.id, from: maskAddress(d.entry.message.from), attempts: d.entry.attempts, error: d.error, failedAt: new Date(d.failedAt).toISOString() }))
-      })).pipe(Effect.orDie))),
+      })).pipe(unavailable))),
   HttpRouter.add("POST", "/admin/inbox/dead/:id/retry", admin(() =>
     Effect.gen(function*() {
       const { id } = yield* HttpRouter.params
-      const retried = yield* (yield* Inbox).retryDead(id ?? "", yield* Clock.currentTimeMillis)
+      if (id === undefined || !inboxId.test(id)) return problem(400, "bad_id", "an inbox entry id is a positive integer")
+      const retried = yield* (yield* Inbox).retryDead(id, yield* Clock.currentTimeMillis)
       return retried ? HttpServerResponse.jsonUnsafe({ retried: true }) : problem(404, "not_dead", "no dead inbox entry with that id")
-    }).pipe(Effect.orDie))),
+    }).pipe(unavailable))),
+  HttpRouter.add("GET", "/admin/outbox/dead", admin(() =>
+    Effect.map(Effect.flatMap(Effect.service(Outbox), (outbox) => outbox.listDead(100)), (dead) =>
+      HttpServerResponse.jsonUnsafe({
+        dead: dead.map((d) => ({ id: d.replyId, to: maskAddress(d.to), attempts: d.attempts, error: maskPhones(d.error), failedAt: new Date(d.failedAt).toISOString() }))
+      })).pipe(unavailable))),
+  HttpRouter.add("POST", "/admin/outbox/dead/:id/retry", admin(() =>
+    Effect.gen(function*() {
+      const id = decodedParam((yield* HttpRouter.params).id)
+      if (id === undefined || !replyId.test(id)) return problem(400, "bad_id", "a reply id is {provider}:{message id}:{index}")
+      const retried = yield* (yield* Outbox).retryDead(id, yield* Clock.currentTimeMillis)
+      return retried ? HttpServerResponse.jsonUnsafe({ retried: true }) : problem(404, "not_dead", "no dead reply with that id")
+    }).pipe(unavailable))),
   HttpRouter.add("GET", "/admin/escalations", admin(() =>
     Effect.map(Effect.flatMap(Effect.service(Handoff), (h) => h.list(100)), (list) =>
-      HttpServerResponse.jsonUnsafe({ escalations: list.map((e) => ({ ...e, at: new Date(e.at).toISOString() })) })).pipe(Effect.orDie)))
+      HttpServerResponse.jsonUnsafe({ escalations: list.map((e) => ({ ...e, at: new Date(e.at).toISOString() })) })).pipe(unavailable)))
 )
 
 const simulatorPage = readFileSync(new URL("../dev/simulator.html", import.meta.url), "utf8")

@@ -39,6 +39,10 @@ export const actionOfClassification = (intent: Intent, slots: Slots | undefined)
 const awaiting = (history: ReadonlyArray<WorksiteMessage>) =>
   history.find((m) => m.direction === "outbound")?.metadata.awaiting
 
+// Ours are snake_case (`menu_view_sites`, `option_3`); a client may send anything, a phone number included.
+const ownOptionId = /^[a-z][a-z0-9_]{0,63}$/
+const loggableOptionId = (id: string) => (ownOptionId.test(id) ? id : `not one of ours (${id.length} characters)`)
+
 const record = (what: Extract<Action, { _tag: "Record" }>["what"]): Decision => ({ action: { _tag: "Record", what }, via: "record" })
 
 /** Actions that changed something: an edit of the message that led to one is recorded, not acted on again. */
@@ -121,7 +125,7 @@ const decideContent = (content: MessageContent, history: ReadonlyArray<WorksiteM
         event: "pipeline.direct_action",
         result: resolved._tag === "Hit" ? "hit" : "miss",
         tool: resolved.tool,
-        optionId: content.id,
+        optionId: loggableOptionId(content.id),
         searched: history.length
       }))
       return resolved._tag === "Hit"

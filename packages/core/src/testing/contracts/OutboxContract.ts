@@ -219,6 +219,25 @@ export const outboxContract = <E, R = never>(name: string, options: OutboxContra
           assert.deepStrictEqual(ids(yield* due(to, t + 100 * lease)), [])
         }))
 
+      it.effect("dead replies are listed for operators, and a retry puts one back at once with a fresh attempt count", () =>
+        Effect.gen(function*() {
+          const outbox = yield* Outbox
+          const to = recipient()
+          const t = 4_500_000
+          const [r0] = yield* record(to, 1, t)
+          const [claimed] = yield* due(to, t)
+          yield* outbox.markFailed(claimed!, "rejected: (#131008) Required parameter is missing", undefined, t + 1)
+          const dead = (yield* outbox.listDead(1_000)).filter((d) => d.replyId === r0)
+          assert.deepStrictEqual(dead.map((d) => [d.to, d.attempts, d.error, d.failedAt]), [[to, 1, "rejected: (#131008) Required parameter is missing", t + 1]])
+          assert.isFalse(yield* outbox.retryDead("meta:no-such-reply:0", t + 2), "an unknown reply")
+          assert.isTrue(yield* outbox.retryDead(r0!, t + 2))
+          assert.isFalse(yield* outbox.retryDead(r0!, t + 2), "only a dead reply is retried")
+          assert.deepStrictEqual((yield* outbox.listDead(1_000)).filter((d) => d.replyId === r0), [], "no longer listed")
+          const again = yield* due(to, t + 2)
+          assert.deepStrictEqual([ids(again), again[0]?.attempts], [[r0], 1], "claimable at once, as its first attempt")
+          yield* outbox.markSent(again[0]!, "wamid.revived", t + 2)
+        }))
+
       it.effect("sessionOfSent maps a sent reply's provider id to the session it was sent in", () =>
         Effect.gen(function*() {
           const outbox = yield* Outbox
