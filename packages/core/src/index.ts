@@ -71,7 +71,7 @@ export { contextMessages, directoryChanges, inboxEvents, outboxEvents, pipelineS
 // Intake: the durable inbox and the workers that drain it, one message per user at a time.
 export { type AcceptResult, type Claim, type DeadEntry, defaultRetryPolicy, Inbox, type InboxEntry, LeaseLost, type RetryPolicy } from "./intake/Inbox.ts"
 export { acceptInbound } from "./intake/acceptInbound.ts"
-export { commitTurn, defaultWorkerOptions, handleClaim, type Process, runWorkers, whileStoreAway, type WorkerOptions, WorkersLayer } from "./intake/Workers.ts"
+export { commitTurn, defaultWorkerOptions, handleClaim, type Process, runWorkers, type WorkerOptions, WorkersLayer } from "./intake/Workers.ts"
 export { defaultLeases, type Leases, leasesConfig } from "./intake/LeaseConfig.ts"
 export { makeWakeSignal, type WakeSignal } from "./intake/WakeSignal.ts"
 

@@ -2,15 +2,18 @@ import { assert, describe, it } from "@effect/vitest"
 import {
   checkSenderOptions,
   defaultSenderOptions,
+  deliver,
   InboundMessage,
   Inbox,
   Messenger,
+  Outbox,
   outboxEvents,
   PhoneNumber,
   type Reply,
-  runOutboxSender
+  runOutboxSender,
+  StoreUnavailable
 } from "@parley/core"
-import { InMemoryMessagingLayer, InMemorySessionStore } from "@parley/core/memory"
+import { InMemoryMessagingLayer, InMemorySessionStore, makeInMemoryMessaging } from "@parley/core/memory"
 import { Clock, Deferred, Duration, Effect, Fiber, Layer, Metric } from "effect"
 import { TestClock } from "effect/testing"
 
@@ -105,4 +108,36 @@ describe("the outbox sender", () => {
     assert.throws(() => checkSenderOptions({ ...defaultSenderOptions, sendTimeoutMillis: 30_000, leaseMillis: 30_000 }), /shorter than the outbox lease/)
     assert.strictEqual(checkSenderOptions(defaultSenderOptions), defaultSenderOptions)
   })
+
+  it.effect("a delivery whose outcome meets a store outage is recorded once the store is back, not sent again after its lease", () =>
+    Effect.gen(function*() {
+      const base = yield* makeInMemoryMessaging
+      const state = { down: false }
+      const outbox = Outbox.of({
+        ...base.outbox,
+        markSent: (entry, providerMessageId, now) =>
+          Effect.suspend(() =>
+            state.down
+              ? Effect.fail(new StoreUnavailable({ operation: "outbox.markSent", message: "ConnectionError: Connection closed", transient: true }))
+              : base.outbox.markSent(entry, providerMessageId, now)
+          )
+      })
+      const m = yield* makeMessenger
+      yield* record(other, "once").pipe(Effect.provideService(Inbox, base.inbox))
+      const now = yield* Clock.currentTimeMillis
+      const [entry] = yield* outbox.claimDue(now, 10, defaultSenderOptions.leaseMillis)
+      state.down = true
+      const delivery = yield* deliver(entry!, defaultSenderOptions).pipe(
+        Effect.provideService(Outbox, outbox),
+        Effect.provideService(Messenger, m.messenger),
+        Effect.forkChild
+      )
+      yield* TestClock.adjust(Duration.seconds(5))
+      state.down = false
+      yield* TestClock.adjust(Duration.seconds(5))
+      yield* Fiber.join(delivery)
+      const after = yield* Clock.currentTimeMillis
+      assert.deepStrictEqual(yield* outbox.claimDue(after + defaultSenderOptions.leaseMillis + 1, 10, defaultSenderOptions.leaseMillis), [], "recorded as sent: never claimed again")
+      assert.strictEqual(m.sent.length, 1)
+    }).pipe(Effect.provide(InMemorySessionStore)))
 })

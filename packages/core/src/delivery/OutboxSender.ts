@@ -5,6 +5,7 @@ import { runForever } from "../internal/runForever.ts"
 import { maskAddress } from "../channel/UserAddress.ts"
 import { count, outboxEvents } from "../pipeline/PipelineMetrics.ts"
 import { makeWakeSignal } from "../intake/WakeSignal.ts"
+import { whileStoreAway } from "../internal/whileStoreAway.ts"
 
 export interface SenderOptions {
   /** Replies claimed at most per claim. */
@@ -63,8 +64,12 @@ export const deliver = (entry: OutboxEntry, options: SenderOptions) =>
       Effect.result
     )
     const now = yield* Clock.currentTimeMillis
+    // The send took at most the send timeout: what is left of the lease is the
+    // time to record its outcome while the store is away, before another
+    // sender may claim the reply (and, after a success, send it again).
+    const recordWithin = Duration.millis(options.leaseMillis - options.sendTimeoutMillis)
     if (sent._tag === "Success") {
-      const outcome = yield* outbox.markSent(entry, sent.success.providerMessageId, now)
+      const outcome = yield* whileStoreAway(outbox.markSent(entry, sent.success.providerMessageId, now), recordWithin)
       if (outcome === "duplicate") {
         yield* Effect.logWarning("reply delivered again").pipe(Effect.annotateLogs({ event: "outbox.duplicate", replyId: entry.replyId, attempt: entry.attempts }))
       }
@@ -72,7 +77,10 @@ export const deliver = (entry: OutboxEntry, options: SenderOptions) =>
     }
     const error = sent.failure
     const retry = error.retryable && entry.attempts < options.maxAttempts
-    const recorded = yield* outbox.markFailed(entry, `${error.reason}: ${error.message}`, retry ? now + options.backoffMillis(entry.attempts) : undefined, now)
+    const recorded = yield* whileStoreAway(
+      outbox.markFailed(entry, `${error.reason}: ${error.message}`, retry ? now + options.backoffMillis(entry.attempts) : undefined, now),
+      recordWithin
+    )
     const event = recorded === "stale" ? "stale" : retry ? "retried" : "dead"
     yield* count(outboxEvents, { event })
     yield* Effect.logWarning("reply not delivered").pipe(Effect.annotateLogs({

@@ -4,7 +4,8 @@ import { PipelineError } from "../pipeline/PipelineError.ts"
 import { count, inboxEvents } from "../pipeline/PipelineMetrics.ts"
 import { processMessage } from "../pipeline/processMessage.ts"
 import { runForever } from "../internal/runForever.ts"
-import { isTransientOutage, type StoreUnavailable } from "../StoreUnavailable.ts"
+import type { StoreUnavailable } from "../StoreUnavailable.ts"
+import { whileStoreAway } from "../internal/whileStoreAway.ts"
 import { describeUnexpected, observeStage } from "../pipeline/stage.ts"
 import type { Turn } from "../conversation/Turn.ts"
 
@@ -46,29 +47,6 @@ export const commitTurn = (claim: Claim, turn: Turn, lease: Duration.Duration = 
       Effect.catchTag("StoreUnavailable", (e) => Effect.fail(new PipelineError({ stage: "commit", message: e.message })))
     )
   }).pipe(observeStage("commit"))
-
-/**
- * Retries `step` while the store is away (a restart, killed connections), for
- * at most one lease: a worker that could not record its outcome would
- * otherwise leave the message leased, and its user blocked, for a whole lease
- * after the store came back. Retrying is safe because every recording step is
- * fenced by the claim's token: once the lease has been taken over, the retry
- * fails with `LeaseLost` instead of recording twice.
- */
-export const whileStoreAway = <A, E>(step: Effect.Effect<A, E>, lease: Duration.Duration): Effect.Effect<A, E> =>
-  Effect.gen(function*() {
-    const giveUpAt = (yield* Clock.currentTimeMillis) + Duration.toMillis(lease)
-    let pause = 100
-    while (true) {
-      const result = yield* Effect.result(step)
-      if (result._tag === "Success") return result.success
-      const now = yield* Clock.currentTimeMillis
-      if (!isTransientOutage(result.failure) || now + pause >= giveUpAt) return yield* Effect.fail(result.failure)
-      yield* Effect.logWarning("store away; retrying").pipe(Effect.annotateLogs({ event: "store.retry", operation: result.failure.operation, pauseMillis: pause }))
-      yield* Effect.sleep(Duration.millis(pause))
-      pause = Math.min(pause * 2, 2_000)
-    }
-  })
 
 /** The entry's recorded error names the failed stage first: what an operator reading a dead entry needs. */
 const describeFailure = (cause: Cause.Cause<unknown>): { readonly error: string; readonly stage?: string } => {
