@@ -4,7 +4,10 @@
  * `effect` and the peers from the registry (nothing else from this repository), and there
  *   (a) run scripts/embedding/memory.js and pg.js with plain `node` (no flags, no loader),
  *   (b) type-check scripts/embedding/memory.ts with a plain strict tsc config (and see a wrong variant fail),
- *   (c) run `npx parley migrate up`, `migrate status` and `doctor` against a fresh database.
+ *   (c) run `npx parley migrate up`, `migrate status` and `doctor` against a fresh database,
+ *   (d) run `npx parley hammer`: exit 0 on that database, exit 1 naming the duplicate once it has the seed's
+ *       design (no unique index, the read-then-insert function),
+ *   (e) run a contract suite from the project's own vitest against a store of its own.
  * Every step asserts what came out, not only the exit code. Postgres: DATABASE_URL (a scratch database is
  * created in it and dropped) or an embedded server started here.
  */
@@ -127,11 +130,13 @@ try {
     url.pathname = `/${name}`
     return url.toString()
   }
-  const createDatabase = (name: string) =>
+  /** Runs one SQL statement on `url` from the fresh project, with its own @effect/sql-pg. */
+  const sqlOn = (url: string, statement: string) =>
     mustRun(node, ["--input-type=module", "-e", `
       import { PgClient } from "@effect/sql-pg"; import { Effect, Redacted } from "effect"
-      await Effect.runPromise(Effect.gen(function*() { const sql = yield* PgClient.PgClient; yield* sql.unsafe("CREATE DATABASE ${name}") })
-        .pipe(Effect.provide(PgClient.layer({ url: Redacted.make(${JSON.stringify(adminUrl)}), maxConnections: 1 }))))`], { cwd: app })
+      await Effect.runPromise(Effect.gen(function*() { const sql = yield* PgClient.PgClient; yield* sql.unsafe(${JSON.stringify(statement)}) })
+        .pipe(Effect.provide(PgClient.layer({ url: Redacted.make(${JSON.stringify(url)}), maxConnections: 1 }))))`], { cwd: app })
+  const createDatabase = (name: string) => sqlOn(adminUrl!, `CREATE DATABASE ${name}`)
   const suffix = `${process.pid}_${Date.now()}`
   createDatabase(`parley_pack_embed_${suffix}`)
   createDatabase(`parley_pack_cli_${suffix}`)
@@ -165,6 +170,28 @@ try {
   match(doctor, /✓ migrations: all applied/)
   match(doctor, /✓ unique index idx_unique_active_session_per_user present/)
   match(doctor, /✓ users with more than one active session: 0/)
+
+  step("(d) npx parley hammer from the installed package: exit 0 on a correct database, 1 naming the duplicate on the seed's")
+  const hammer = ["--no-install", "parley", "hammer", "--mode", "sql", "--duration", "3s", "--users", "4", "--callers", "8", "--seed", "1"]
+  const sound = run("npx", hammer, { cwd: app, env: cliEnv })
+  strictEqual(sound.status, 0, `hammer on a correct database:\n${sound.stdout}\n${sound.stderr}`)
+  match(sound.stdout, /✓ never two active sessions per user/)
+  // The seed's design: no unique index, and its read-then-insert function.
+  sqlOn(cliEnv.DATABASE_URL, "DROP INDEX idx_unique_active_session_per_user")
+  sqlOn(cliEnv.DATABASE_URL, readFileSync(join(root, "packages", "server", "test", "fixtures", "seed-get-or-create-session.sql"), "utf8"))
+  const broken = run("npx", hammer, { cwd: app, env: cliEnv })
+  strictEqual(broken.status, 1, `hammer on the seed's design must fail:\n${broken.stdout}\n${broken.stderr}`)
+  match(`${broken.stdout}${broken.stderr}`, /two active sessions for one user/)
+
+  step("(e) a contract suite from the project's own vitest, against a store of its own")
+  mustRun(npmCmd, ["install", "--no-audit", "--no-fund", "--loglevel=error",
+    `vitest@^${versionOf("vitest")}`, `@effect/vitest@^${versionOf("@effect/vitest")}`, `fast-check@^${versionOf("fast-check")}`], { cwd: app })
+  // The core README's "Contract suites" example (the repository's test runs the same file).
+  cpSync(join(root, "packages", "core", "test", "contractFromAnotherProject.test.ts"), join(app, "store.test.ts"))
+  const vitest = run(node, [join(app, "node_modules", "vitest", "vitest.mjs"), "run", "store.test.ts"], { cwd: app, env: { CI: "true" } })
+  strictEqual(vitest.status, 0, `the contract suite on the project's store:\n${vitest.stdout}\n${vitest.stderr}`)
+  const passed = /Tests\s+(\d+) passed/.exec(vitest.stdout.replace(/\u001b\[[0-9;]*m/g, ""))
+  ok(passed !== null && Number(passed[1]) >= 5, `the suite's tests ran and passed:\n${vitest.stdout}`)
   console.log(`\n✓ packed, installed and ran as an embedder would, in ${((Date.now() - started) / 1000).toFixed(1)} s`)
 } finally {
   await stopPostgres()
