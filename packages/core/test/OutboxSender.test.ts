@@ -140,4 +140,28 @@ describe("the outbox sender", () => {
       assert.deepStrictEqual(yield* outbox.claimDue(after + defaultSenderOptions.leaseMillis + 1, 10, defaultSenderOptions.leaseMillis), [], "recorded as sent: never claimed again")
       assert.strictEqual(m.sent.length, 1)
     }).pipe(Effect.provide(InMemorySessionStore)))
+
+  it.live("a shutdown right after a claim still delivers what was claimed (it would have waited a whole lease)", () =>
+    Effect.gen(function*() {
+      const base = yield* makeInMemoryMessaging
+      const claimed = yield* Deferred.make<void>()
+      const outbox = Outbox.of({
+        ...base.outbox,
+        // The claim answers, and the sender is stopped before it goes on.
+        claimDue: (now, limit, lease) =>
+          base.outbox.claimDue(now, limit, lease).pipe(
+            Effect.tap((due) => (due.length > 0 ? Deferred.succeed(claimed, undefined).pipe(Effect.andThen(Effect.sleep("50 millis"))) : Effect.void))
+          )
+      })
+      const m = yield* makeMessenger
+      yield* record(other, "claimed at shutdown").pipe(Effect.provideService(Inbox, base.inbox))
+      const sender = yield* runOutboxSender({ ...defaultSenderOptions, idlePollMillis: 50 }).pipe(
+        Effect.provideService(Outbox, outbox),
+        Effect.provideService(Messenger, m.messenger),
+        Effect.forkChild
+      )
+      yield* Deferred.await(claimed)
+      yield* Fiber.interrupt(sender)
+      assert.deepStrictEqual(m.sent.map((s) => s.body), ["claimed at shutdown"])
+    }).pipe(Effect.provide(InMemorySessionStore)))
 })

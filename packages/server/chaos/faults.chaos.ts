@@ -5,11 +5,11 @@
 // are checked on the database and at the fake Graph API, and the figures are
 // printed (and copied into the README's "Delivery guarantees" section).
 import { PgClient } from "@effect/sql-pg"
-import { defaultSenderOptions, PhoneNumber } from "@parley/core"
+import { defaultLeases, defaultSenderOptions, PhoneNumber } from "@parley/core"
 import { makeMigrator, splitStatements } from "@parley/adapters-pg"
 import { freePort, type RunningPostgres, startEmbeddedPostgres } from "@parley/adapters-pg/embedded"
 import { metaWebhookPayload, postMetaWebhook, startFakeGraphApi, type FakeGraphApi, type GraphFaults } from "@parley/adapters-whatsapp/testing"
-import { Effect, Redacted } from "effect"
+import { Duration, Effect, Redacted } from "effect"
 import { createHmac } from "node:crypto"
 import { mkdtempSync, rmSync } from "node:fs"
 import { Agent } from "node:http"
@@ -25,8 +25,12 @@ const userCount = 24
 const perUser = 8
 /** Every n-th acknowledged message is delivered again, to another instance (a provider redelivery). */
 const redeliverEvery = 6
-/** "Nothing stuck": every acknowledged message processed and every reply sent within this time once the load and the fault are over. */
-const drainBoundMs = 30_000
+/**
+ * "Nothing stuck": every acknowledged message processed and every reply sent within this time once the load
+ * and the fault are over. A message or reply the killed instance held waits for its lease (the outbox's, 30 s,
+ * is the longest) before another instance takes it over: the lease and 10 s.
+ */
+const drainBoundMs = Duration.toMillis(defaultLeases.outbox) + 10_000
 /** How long a phase waits for the system to settle before it gives up measuring. */
 const settleTimeoutMs = 120_000
 /** "Wake-ups back within seconds": an idle user's reply after the phase. */

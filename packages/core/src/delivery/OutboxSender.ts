@@ -111,24 +111,34 @@ export const runOutboxSender = (options: SenderOptions = defaultSenderOptions) =
     const finished = makeWakeSignal()
     const idle = Duration.millis(options.idlePollMillis)
 
+    // Claiming and starting the deliveries of what was claimed is one step a
+    // shutdown cannot cut in two: a reply claimed and never started would wait
+    // for its whole lease before another instance sent it.
+    const claimAndStart = (free: number) =>
+      Effect.gen(function*() {
+        const due = yield* outbox.claimDue(yield* Clock.currentTimeMillis, Math.min(options.batch, free), options.leaseMillis)
+        // A reply whose lease passed while this process is still recording its
+        // delivery is not sent a second time from here: that delivery's outcome
+        // is on its way (a sent reply is final whichever claim records it).
+        for (const entry of due.filter((e) => !inFlight.has(e.replyId))) {
+          const fiber = yield* deliver(entry, options).pipe(
+            runOnce,
+            Effect.ensuring(Effect.suspend(() => {
+              inFlight.delete(entry.replyId)
+              return finished.notify
+            })),
+            Effect.forkDetach({ startImmediately: false })
+          )
+          inFlight.set(entry.replyId, fiber)
+        }
+        return due.length
+      }).pipe(Effect.uninterruptible)
+
     const iteration = Effect.gen(function*() {
       const free = options.concurrency - inFlight.size
       if (free <= 0) return yield* finished.wait(idle)
-      const due = yield* outbox.claimDue(yield* Clock.currentTimeMillis, Math.min(options.batch, free), options.leaseMillis)
-      if (due.length === 0) return yield* Effect.raceFirst(outbox.awaitWork(options.idlePollMillis), finished.wait(idle))
-      // A reply whose lease passed while this process is still recording its
-      // delivery is not sent a second time from here: that delivery's outcome
-      // is on its way (a sent reply is final whichever claim records it).
-      for (const entry of due.filter((e) => !inFlight.has(e.replyId))) {
-        const fiber = yield* deliver(entry, options).pipe(
-          runOnce,
-          Effect.ensuring(Effect.suspend(() => {
-            inFlight.delete(entry.replyId)
-            return finished.notify
-          })),
-          Effect.forkDetach({ startImmediately: false })
-        )
-        inFlight.set(entry.replyId, fiber)
+      if ((yield* claimAndStart(free)) === 0) {
+        yield* Effect.raceFirst(outbox.awaitWork(options.idlePollMillis), finished.wait(idle))
       }
     })
 

@@ -109,9 +109,18 @@ export const handleClaim = (claim: Claim, options: WorkerOptions, process: Proce
 export const workerLoop = (options: WorkerOptions, process: Process = processMessage) =>
   Effect.gen(function*() {
     const inbox = yield* Inbox
-    const claim = yield* inbox.claim(yield* Clock.currentTimeMillis, options.lease)
-    if (claim === undefined) return yield* inbox.awaitWork(options.idlePoll)
-    yield* handleClaim(claim, options, process)
+    // A shutdown between the claim and its handling would leave the message
+    // leased, its user blocked for a whole lease: once claimed, the handling
+    // starts (and, interrupted, gives the claim back).
+    const claimed = yield* Effect.uninterruptibleMask((restore) =>
+      Effect.gen(function*() {
+        const claim = yield* inbox.claim(yield* Clock.currentTimeMillis, options.lease)
+        if (claim === undefined) return false
+        yield* restore(handleClaim(claim, options, process)).pipe(Effect.onInterrupt(() => inbox.release(claim).pipe(Effect.ignore)))
+        return true
+      })
+    )
+    if (!claimed) yield* inbox.awaitWork(options.idlePoll)
   }).pipe(runForever("worker.error"))
 
 /** `concurrency` workers for as long as the scope lives. Several processes may run them against one inbox. */
