@@ -72,16 +72,17 @@ export const makeInMemoryMessaging = Effect.gen(function*() {
     claim: (now, lease) =>
       Effect.sync(() => {
         // Only the head of a sender's queue (its oldest pending entry) may be
-        // claimed, when it is due and not leased; a sender with any entry
-        // leased is skipped outright, so one message per user is in flight.
+        // claimed, when it is due and not leased. Entries join a queue at its
+        // end (a retried dead one too), so only a head is ever leased: a
+        // leased head is the sender's one message in flight, as on Postgres.
         const seen = new Set<string>()
         for (const row of rows) {
           if (row.state !== "pending") continue
           const sender = senderKeyOf(row.entry.message)
           if (seen.has(sender)) continue
           seen.add(sender)
-          const busy = rows.some((r) => r.state === "pending" && senderKeyOf(r.entry.message) === sender && r.leaseUntil !== undefined && r.leaseUntil > now)
-          if (busy || row.availableAt > now) continue
+          const leased = row.leaseUntil !== undefined && row.leaseUntil > now
+          if (leased || row.availableAt > now) continue
           row.token = String(++tokens)
           row.leaseUntil = now + Duration.toMillis(lease)
           row.entry = { ...row.entry, attempts: row.entry.attempts + 1 }
