@@ -66,7 +66,7 @@ export { AssistantError } from "./assistant/AssistantError.ts"
 export { buildTurn, contextSize, describeContent, identify, keyOf, loadContext, processMessage, replyIdOf } from "./pipeline/processMessage.ts"
 export { RequestContext } from "./pipeline/RequestContext.ts"
 export { EngineStage, PipelineError, Stage } from "./pipeline/PipelineError.ts"
-export { contextMessages, directoryChanges, inboxEvents, outboxEvents, pipelineSeconds, recordedMessages, stageSeconds } from "./pipeline/PipelineMetrics.ts"
+export { contextMessages, count, directoryChanges, inboxEvents, outboxEvents, pipelineSeconds, recordedMessages, stageSeconds } from "./pipeline/PipelineMetrics.ts"
 
 // Intake: the durable inbox and the workers that drain it, one message per user at a time.
 export { type AcceptResult, type Claim, type DeadEntry, defaultRetryPolicy, Inbox, type InboxEntry, LeaseLost, type RetryPolicy } from "./intake/Inbox.ts"

@@ -1,11 +1,8 @@
-import { inboxEvents, outboxEvents } from "@parley/core"
+import { count, inboxEvents, outboxEvents } from "@parley/core"
 import { directActions, emptyContextTaps } from "@parley/worksite"
 import { sessionHealth, uniqueViolations } from "@parley/adapters-pg"
 import { Effect, Metric } from "effect"
 import { deliveryFailures, primedDeliveryFailureCodes, primedProviderErrorCodes, providerErrors } from "./http/ProviderNotices.ts"
-
-const count = (metric: Metric.Metric<number, unknown>, attributes: Record<string, string>, by: number) =>
-  Metric.update(Metric.withAttributes(metric, attributes), by)
 
 /** Gauges read from the database when Prometheus scrapes: they cover every instance, not just this one. */
 const maxSessionsPerUser = Metric.gauge("parley_db_sessions_created_per_user_1m_max", {

@@ -16,6 +16,3 @@ export const classifications = Metric.counter("parley_classifications_total", {
   description: "Free-text messages classified, by intent",
   incremental: true
 })
-
-export const count = (metric: Metric.Metric<number, unknown>, attributes: Record<string, string>, by = 1) =>
-  Metric.update(Metric.withAttributes(metric, attributes), by)

@@ -39,6 +39,7 @@ export const directoryChanges = Metric.counter("parley_directory_changes_total",
   incremental: true
 })
 
+/** Adds `by` to the series of `metric` with these attributes: how every parley counter is counted (engine, plug-ins, server). */
 export const count = (metric: Metric.Metric<number, unknown>, attributes: Record<string, string>, by = 1) =>
   Metric.update(Metric.withAttributes(metric, attributes), by)
 

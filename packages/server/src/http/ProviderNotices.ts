@@ -1,10 +1,7 @@
 import type { Decoded } from "@parley/adapters-whatsapp"
-import { maskAddress } from "@parley/core"
+import { count, maskAddress } from "@parley/core"
 import { Effect, Metric } from "effect"
 
-
-const count = (metric: Metric.Metric<number, unknown>, attributes: Record<string, string>, by = 1) =>
-  Metric.update(Metric.withAttributes(metric, attributes), by)
 /** Meta's value-level `errors[]`: trouble with the app or account (throughput limit, unknown error…), by code. */
 export const providerErrors = Metric.counter("parley_provider_errors_total", {
   description: "Error notices providers sent in webhooks outside any message (Meta's errors[]), by provider and code",
