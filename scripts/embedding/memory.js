@@ -23,7 +23,7 @@ const message = (id, body) =>
   new InboundMessage({ provider: "simulator", providerMessageId: id, from: ada.phone, sentAt: Date.now(), content: { _tag: "Text", body } })
 
 const Stores = Layer.mergeAll(InMemoryEngine, InMemoryDirectory([ada]), Counter, Recorder)
-const Engine = Layer.mergeAll(WorkersLayer(), OutboxSenderLayer()).pipe(Layer.provideMerge(Stores))
+const Engine = WorkersLayer().pipe(Layer.provide(OutboxSenderLayer())).pipe(Layer.provideMerge(Stores))
 
 const program = Effect.gen(function*() {
   // A webhook delivers two messages, then the first one again: it is processed once.

@@ -22,7 +22,7 @@ const message = (id: string, body: string) =>
   new InboundMessage({ provider: "simulator", providerMessageId: id, from: ada.phone, sentAt: Date.now(), content: { _tag: "Text", body } })
 
 const Stores = Layer.mergeAll(InMemoryEngine, InMemoryDirectory([ada]), Counter, Recorder)
-const Engine = Layer.mergeAll(WorkersLayer(), OutboxSenderLayer()).pipe(Layer.provideMerge(Stores))
+const Engine = WorkersLayer().pipe(Layer.provide(OutboxSenderLayer())).pipe(Layer.provideMerge(Stores))
 
 const program = Effect.gen(function*() {
   yield* acceptInbound([message("m1", "hello"), message("m2", "again"), message("m1", "hello")])

@@ -29,5 +29,5 @@ const converse = (user) => Effect.gen(function*() {
 })
 
 const { applied, user } = await Effect.runPromise(migrate.pipe(Effect.provide(Database)))
-const Engine = Layer.mergeAll(WorkersLayer(), OutboxSenderLayer()).pipe(Layer.provideMerge(Layer.mergeAll(PgEngine, Echo, Recorder)), Layer.provide(Database))
+const Engine = WorkersLayer().pipe(Layer.provide(OutboxSenderLayer())).pipe(Layer.provideMerge(Layer.mergeAll(PgEngine, Echo, Recorder)), Layer.provide(Database))
 console.log(JSON.stringify({ applied, ...(await Effect.runPromise(converse(user).pipe(Effect.provide(Engine)))) }))

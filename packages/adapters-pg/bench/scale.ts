@@ -18,6 +18,7 @@ import { Effect, Redacted } from "effect"
 import { loadavg } from "node:os"
 import { performance } from "node:perf_hooks"
 import { messagingSql } from "../src/MessagingSql.ts"
+import { getOrCreateSessionWithRecentSql } from "../src/PgSessionStore.ts"
 import { makeMigrator } from "../src/Migrations.ts"
 import { sessionHealth } from "../src/SessionHealth.ts"
 import { withBenchDatabase } from "./benchDatabase.ts"
@@ -50,14 +51,14 @@ const oneMessage = (user: { readonly id: string; readonly phone: string }, n: nu
     yield* statements.acceptInbox([{ provider: "meta", provider_message_id: id, sender: user.phone, payload: { body: "Bonjour" } }], now)
     const [claim] = yield* statements.claimInbox(new Date(), new Date(Date.now() + 60_000))
     if (claim === undefined) return yield* Effect.die(new Error("nothing to claim"))
-    const [session] = yield* sql<{ id: string }>`
-      SELECT id::text AS id FROM parley_get_or_create_session(${user.id}::uuid, interval '30 minutes', ${new Date()})`
-    yield* sql`SELECT content, metadata FROM messages WHERE session_id = ${session!.id}::uuid ORDER BY seq DESC LIMIT 20`
+    const [session] = yield* sql.unsafe<{ id: string }>(getOrCreateSessionWithRecentSql, [user.id, "30 minutes", new Date(), 20])
     const at = new Date()
-    yield* statements.commitTurn({
+    const [committed] = yield* statements.commitTurn({
       id: claim.id,
       token: claim.lease_token,
       at,
+      now: at,
+      leaseUntil: new Date(at.getTime() + 30_000),
       sessionId: session!.id,
       escalate: false,
       messages: [
@@ -66,7 +67,9 @@ const oneMessage = (user: { readonly id: string; readonly phone: string }, n: nu
       ],
       replies: [{ reply_id: `meta:${id}:0`, recipient: user.phone, session_id: session!.id, payload: { _tag: "TextReply", body: "menu" } }]
     })
-    const due = yield* statements.claimOutbox(new Date(), 1, new Date(Date.now() + 30_000))
+    // The reply is leased to the committing worker, which sends it without a claim (else the sender claims it).
+    const leased = committed?.leased_reply_id ?? null
+    const due = leased === null ? yield* statements.claimOutbox(new Date(), 1, new Date(Date.now() + 30_000)) : [{ reply_id: leased }]
     for (const row of due) yield* statements.markSent(row.reply_id, `wamid.out.${row.reply_id}`, new Date())
     return performance.now() - started
   })

@@ -22,11 +22,15 @@ export interface ClaimedOutboxRow {
   readonly lease_token: string
 }
 
-/** A turn as `parley_commit_turn` takes it (migration 0010): rows keyed by column name. */
+/** A turn as `parley_commit_turn` takes it (migration 0011): rows keyed by column name. */
 export interface TurnRows {
   readonly id: string
   readonly token: string
   readonly at: Date
+  /** The commit's time: "more work ready" is judged against it, and a reply lease starts at it. */
+  readonly now: Date
+  /** Lease the turn's first reply to the caller until then (when it is its recipient's next), or null. */
+  readonly leaseUntil: Date | null
   readonly sessionId: string | null
   readonly escalate: boolean
   readonly messages: ReadonlyArray<{
@@ -73,10 +77,17 @@ export const messagingSql = (sql: PgClient.PgClient) => ({
   acceptInbox: (messages: Arr.NonEmptyReadonlyArray<AcceptedRow>, now: Date) =>
     sql<{ id: string }>`SELECT id::text AS id FROM parley_inbox_accept(${sql.json(messages)}, ${now}, ${inboxChannel})`,
 
+  /**
+   * Leases the head of a ready queue. `more`: another sender's queue looked
+   * ready too (as of the statement's start: a queue claimed meanwhile may
+   * still count), so the wake-up is worth passing on to another worker.
+   */
   claimInbox: (now: Date, leaseUntil: Date) =>
-    sql<ClaimedInboxRow>`
-      SELECT id::text AS id, payload, attempts, accepted_at, lease_token::text AS lease_token, lease_until
-      FROM parley_inbox_claim(${now}, ${leaseUntil})`,
+    sql<ClaimedInboxRow & { readonly more: boolean }>`
+      SELECT c.id::text AS id, c.payload, c.attempts, c.accepted_at, c.lease_token::text AS lease_token, c.lease_until,
+        EXISTS (SELECT 1 FROM inbox_queues q
+                WHERE q.ready_at <= ${now} AND q.sender <> (SELECT i.sender FROM inbox i WHERE i.id = c.id)) AS more
+      FROM parley_inbox_claim(${now}, ${leaseUntil}) c`,
 
   /** Renews a lease while its token holds it and it has not expired; no row: the lease is lost. */
   extendInbox: (id: string, token: string, now: Date, leaseUntil: Date) =>
@@ -90,12 +101,16 @@ export const messagingSql = (sql: PgClient.PgClient) => ({
   /**
    * The turn, committed with the inbox entry in one statement (one
    * transaction, one round trip): nothing is written unless the claim's token
-   * still holds the entry (`committed` false: the lease was lost).
+   * still holds the entry (`committed` false: the lease was lost). It also
+   * says whether another message is ready (`more`) and, asked to, leases the
+   * first reply to the caller (`leased_reply_id`, `leased_token`). `notified`:
+   * it woke the senders (a reply they can claim now, not leased here).
    */
   commitTurn: (turn: TurnRows) =>
-    sql<{ committed: boolean }>`
-      SELECT parley_commit_turn(${turn.id}, ${turn.token}, ${turn.at}, ${turn.sessionId}, ${turn.escalate},
-        ${sql.json(turn.messages)}, ${sql.json(turn.replies)}, ${inboxChannel}, ${outboxChannel}) AS committed`,
+    sql<{ committed: boolean; more: boolean; leased_reply_id: string | null; leased_token: string | null; notified: boolean }>`
+      SELECT committed, more, leased_reply_id, leased_token::text AS leased_token, notified
+      FROM parley_commit_turn(${turn.id}, ${turn.token}, ${turn.at}, ${turn.sessionId}, ${turn.escalate},
+        ${sql.json(turn.messages)}, ${sql.json(turn.replies)}, ${inboxChannel}, ${outboxChannel}, ${turn.now}, ${turn.leaseUntil})`,
 
   /**
    * Due replies, only the oldest pending one of each recipient (a user sees
@@ -120,10 +135,11 @@ export const messagingSql = (sql: PgClient.PgClient) => ({
    * A delivery is a fact whichever claim made it: its provider id is always
    * kept (a tap on that copy carries the reply's session), and a pending reply
    * becomes sent. A reply already sent stays as it was: this copy is a
-   * duplicate (`first` is false).
+   * duplicate (`first` is false). `more`: its recipient has another reply
+   * pending (the statement's snapshot still shows this one pending: it is left out).
    */
   markSent: (replyId: string, providerMessageId: string, at: Date) =>
-    sql<{ first: boolean }>`
+    sql<{ first: boolean; more: boolean }>`
       WITH delivery AS (
         INSERT INTO outbox_deliveries (provider_message_id, reply_id, sent_at)
         VALUES (${providerMessageId}, ${replyId}, ${at})
@@ -133,7 +149,9 @@ export const messagingSql = (sql: PgClient.PgClient) => ({
         WHERE reply_id = ${replyId} AND state = 'pending'
         RETURNING reply_id
       )
-      SELECT EXISTS (SELECT 1 FROM sent) AS first`,
+      SELECT EXISTS (SELECT 1 FROM sent) AS first,
+        EXISTS (SELECT 1 FROM outbox o JOIN outbox r ON r.reply_id = ${replyId}
+                WHERE o.recipient = r.recipient AND o.state = 'pending' AND o.reply_id <> ${replyId}) AS more`,
 
   /** A failed send is recorded only by the claim that holds the reply: a stale one changes nothing. */
   markFailed: (replyId: string, token: string, error: string, retryAt: Date | null, now: Date) =>

@@ -1,34 +1,10 @@
 import { PgClient } from "@effect/sql-pg"
-import { MessageMetadata, MessageStore, SessionId, StoredMessage, UserId } from "@parley/core"
-import { Effect, Layer, Schema } from "effect"
+import { MessageStore } from "@parley/core"
+import { Effect, Layer } from "effect"
+import { decodeMessageRows as decodeRows, messageColumns, toMessage } from "./MessageRows.ts"
 import { orUnavailable } from "./mapSqlError.ts"
 
-const MessageRow = Schema.Struct({
-  id: Schema.String,
-  session_id: Schema.String,
-  subcontractor_id: Schema.String,
-  direction: Schema.Literals(["inbound", "outbound"]),
-  content: Schema.String,
-  provider_message_id: Schema.NullOr(Schema.String),
-  metadata: MessageMetadata,
-  created_at: Schema.Date
-})
-const decodeRows = Schema.decodeUnknownEffect(Schema.Array(MessageRow))
-
-const toMessage = (r: typeof MessageRow.Type) =>
-  new StoredMessage({
-    id: r.id,
-    sessionId: SessionId.make(r.session_id),
-    userId: UserId.make(r.subcontractor_id),
-    direction: r.direction,
-    content: r.content,
-    ...(r.provider_message_id === null ? {} : { providerMessageId: r.provider_message_id }),
-    metadata: r.metadata,
-    createdAt: r.created_at.getTime()
-  })
-
-const columns =
-  "id::text AS id, session_id::text AS session_id, subcontractor_id::text AS subcontractor_id, direction, content, provider_message_id, metadata, created_at"
+const columns = messageColumns()
 
 /** `MessageStore` on Postgres; `recent` is an index range scan on (session_id, seq DESC), newest (last committed) first. */
 export const makePgMessageStore = Effect.gen(function*() {

@@ -12,6 +12,7 @@ import {
   SessionId,
   UserAddress,
   type Claim,
+  type Completed,
   type DeadEntry,
   type DeadReply,
   type HandoffRequest,
@@ -71,6 +72,12 @@ export const makePgMessaging = Effect.gen(function*() {
 
   const at = (millis: number) => new Date(millis)
 
+  // What a statement NOTIFYs reaches this process's own LISTEN too: a direct
+  // wake-up beside it would bring in a second idle worker (or sender) for an
+  // empty claim. Only while not listening does this process wake its own.
+  const wakeLocally = (signal: typeof inboxSignal) =>
+    Effect.flatMap(listener.status, (status) => (status.listening ? Effect.void : signal.notify))
+
   const inbox = Inbox.of({
     accept: (messages, now) =>
       Effect.gen(function*() {
@@ -83,8 +90,7 @@ export const makePgMessaging = Effect.gen(function*() {
         }))
         if (!Arr.isReadonlyArrayNonEmpty(rows)) return { accepted: 0, duplicates: 0 }
         const inserted = yield* statements.acceptInbox(rows, at(now))
-        // This process's own idle worker is woken at once, NOTIFY or not (none arrives while LISTEN is down or unavailable).
-        if (inserted.length > 0) yield* inboxSignal.notify
+        if (inserted.length > 0) yield* wakeLocally(inboxSignal)
         return { accepted: inserted.length, duplicates: messages.length - inserted.length }
       }).pipe(orUnavailable("inbox.accept")),
 
@@ -93,8 +99,8 @@ export const makePgMessaging = Effect.gen(function*() {
         const rows = yield* statements.claimInbox(at(now), at(now + Duration.toMillis(lease)))
         const row = rows[0]
         if (row === undefined) return undefined
-        // Work found: there may be more, so the wake-up passes on to one more idle worker.
-        yield* inboxSignal.notify
+        // Another queue is ready too: the wake-up passes on to one more idle worker (a burst brings them all in).
+        if (row.more) yield* inboxSignal.notify
         const entry = yield* toEntry(row)
         return { entry, token: row.lease_token, leaseUntil: row.lease_until.getTime() } satisfies Claim
       }).pipe(orUnavailable("inbox.claim")),
@@ -110,11 +116,15 @@ export const makePgMessaging = Effect.gen(function*() {
         })
       ),
 
-    complete: (claim, turn) =>
-      statements.commitTurn({
+    complete: (claim, turn, options) => {
+      const now = options?.now ?? turn.at
+      const first = turn.replies[0]
+      return statements.commitTurn({
         id: claim.entry.id,
         token: claim.token,
         at: at(turn.at),
+        now: at(now),
+        leaseUntil: options?.leaseRepliesFor === undefined ? null : at(now + options.leaseRepliesFor),
         sessionId: turn.sessionId ?? null,
         escalate: turn.escalate,
         messages: turn.messages.map((m) => ({
@@ -134,10 +144,16 @@ export const makePgMessaging = Effect.gen(function*() {
         }))
       }).pipe(
         orUnavailable("inbox.complete"),
-        Effect.flatMap((rows) => (rows[0]?.committed === true ? Effect.void : Effect.fail(new LeaseLost({ entryId: claim.entry.id })))),
-        // Committed replies wake this process's sender directly, as `accept` wakes its workers.
-        Effect.tap(() => (turn.replies.length > 0 ? outboxSignal.notify : Effect.void))
-      ),
+        Effect.flatMap(([row]) => {
+          if (row?.committed !== true) return Effect.fail(new LeaseLost({ entryId: claim.entry.id }))
+          const leased: ReadonlyArray<OutboxEntry> = first !== undefined && row.leased_reply_id === first.replyId && row.leased_token !== null
+            ? [{ ...first, attempts: 1, token: row.leased_token }]
+            : []
+          // A reply the senders can claim now woke them (NOTIFY); this process's directly when it is not listening.
+          return Effect.as(row.notified ? wakeLocally(outboxSignal) : Effect.void, { more: row.more, leased } satisfies Completed)
+        })
+      )
+    },
 
     fail: (claim, error, now, policy) =>
       Effect.gen(function*() {
@@ -189,7 +205,7 @@ export const makePgMessaging = Effect.gen(function*() {
 
     markSent: (entry, providerMessageId, now) =>
       statements.markSent(entry.replyId, providerMessageId, at(now)).pipe(
-        Effect.map((rows) => (rows[0]?.first === true ? "sent" as const : "duplicate" as const)),
+        Effect.map(([row]) => ({ outcome: row?.first === true ? "sent" as const : "duplicate" as const, more: row?.more === true })),
         orUnavailable("outbox.markSent")
       ),
 

@@ -12,6 +12,7 @@ import {
 } from "@parley/core"
 import { DateTime, Duration, Effect, Layer, Option, Schema } from "effect"
 import { orUnavailable } from "./mapSqlError.ts"
+import { MessageRow, messageColumns, toMessage } from "./MessageRows.ts"
 
 /** A `conversation_sessions` row as the wire client returns it. */
 const SessionRow = Schema.Struct({
@@ -26,11 +27,20 @@ const SessionRow = Schema.Struct({
 type SessionRow = typeof SessionRow.Type
 
 const decodeRow = Schema.decodeUnknownEffect(SessionRow)
-const decodeOutcomeRow = Schema.decodeUnknownEffect(Schema.Struct({
+const OutcomeRow = Schema.Struct({
   ...SessionRow.fields,
   outcome: Schema.Literals(["reused", "created", "expired_then_created"]),
   expired_id: Schema.NullOr(Schema.String)
-}))
+})
+const decodeOutcomeRow = Schema.decodeUnknownEffect(OutcomeRow)
+
+const decodeMessages = Schema.decodeUnknownEffect(Schema.Array(MessageRow))
+
+/** The message in a row of the session-with-messages statement: its `m_` columns, unprefixed (none when `m_id` is null). */
+const messageOf = (row: Record<string, unknown>): Record<string, unknown> | undefined =>
+  row.m_id === null || row.m_id === undefined
+    ? undefined
+    : Object.fromEntries(Object.entries(row).filter(([k]) => k.startsWith("m_")).map(([k, v]) => [k.slice(2), v]))
 
 const toSession = (row: SessionRow): Session =>
   new Session({
@@ -46,10 +56,30 @@ const toSession = (row: SessionRow): Session =>
 const columns = "id::text AS id, subcontractor_id::text AS subcontractor_id, status, created_at, last_message_at, ended_at, end_reason"
 
 /**
+ * `parley_get_or_create_session($1 user, $2 idle timeout, $3 now)` and the
+ * resolved session's `$4` newest messages, in one statement: the function
+ * runs once (a function scan is read once) and a lateral join reads the
+ * messages of the session it returned. One row per message, the session's
+ * columns repeated and the message's prefixed `m_`; one row with null `m_`
+ * columns when the session has none. Also the SQL-only baseline's statement
+ * in `npm run bench:e2e`.
+ */
+export const getOrCreateSessionWithRecentSql = `
+  SELECT s.id::text AS id, s.subcontractor_id::text AS subcontractor_id, s.status, s.created_at, s.last_message_at,
+         s.ended_at, s.end_reason, s.outcome, s.expired_id::text AS expired_id, ${messageColumns("m", "m_")}
+  FROM parley_get_or_create_session($1::uuid, $2::interval, $3::timestamptz) s
+  LEFT JOIN LATERAL (
+    SELECT * FROM messages WHERE messages.session_id = s.id ORDER BY messages.seq DESC LIMIT $4
+  ) m ON true
+  ORDER BY m.seq DESC`
+
+/**
  * `SessionStore` on Postgres. `getOrCreateActive` is one call of
- * `parley_get_or_create_session` (migration 0003): one statement, one round
- * trip, atomic under READ COMMITTED for any number of concurrent callers, with
- * the partial unique index as the last line of defence.
+ * `parley_get_or_create_session` (migrations 0003, 0010): one statement, one
+ * round trip, atomic under READ COMMITTED for any number of concurrent
+ * callers, with the partial unique index as the last line of defence. Asked
+ * for `recent` messages, the same statement reads them (a lateral join on the
+ * session it returns): the pipeline's session and context in one round trip.
  */
 export const makePgSessionStore = Effect.gen(function*() {
   const sql = yield* PgClient.PgClient
@@ -84,20 +114,36 @@ export const makePgSessionStore = Effect.gen(function*() {
   return SessionStore.of({
     findById,
 
-    getOrCreateActive: (userId, now, policy) =>
-      sql.unsafe(
-        `SELECT ${columns}, outcome, expired_id::text AS expired_id
-         FROM parley_get_or_create_session($1::uuid, $2::interval, $3::timestamptz)`,
-        [userId, `${Duration.toMillis(policy.idleTimeout)} milliseconds`, DateTime.toDateUtc(now)]
-      ).pipe(
-        Effect.flatMap((rows) => decodeOutcomeRow(rows[0])),
-        Effect.map((row): GetOrCreateResult => ({
-          session: toSession(row),
-          outcome: row.outcome,
-          ...(row.expired_id === null ? {} : { expiredSessionId: SessionId.make(row.expired_id) })
-        })),
+    getOrCreateActive: (userId, now, policy, options) => {
+      const params = [userId, `${Duration.toMillis(policy.idleTimeout)} milliseconds`, DateTime.toDateUtc(now)]
+      const resultOf = (row: typeof OutcomeRow.Type): GetOrCreateResult => ({
+        session: toSession(row),
+        outcome: row.outcome,
+        ...(row.expired_id === null ? {} : { expiredSessionId: SessionId.make(row.expired_id) })
+      })
+      if (options?.recent === undefined) {
+        return sql.unsafe(
+          `SELECT ${columns}, outcome, expired_id::text AS expired_id
+           FROM parley_get_or_create_session($1::uuid, $2::interval, $3::timestamptz)`,
+          params
+        ).pipe(
+          Effect.flatMap((rows) => decodeOutcomeRow(rows[0])),
+          Effect.map(resultOf),
+          orUnavailable("sessions.getOrCreateActive")
+        )
+      }
+      return sql.unsafe(getOrCreateSessionWithRecentSql, [...params, options.recent]).pipe(
+        // The session's row is repeated beside each of its recent messages (one row, message columns null, when it has none).
+        Effect.flatMap((rows) =>
+          Effect.all({
+            session: decodeOutcomeRow(rows[0]),
+            messages: decodeMessages(rows.flatMap((row) => messageOf(row as Record<string, unknown>) ?? []))
+          })
+        ),
+        Effect.map(({ session, messages }): GetOrCreateResult => ({ ...resultOf(session), recent: messages.map(toMessage) })),
         orUnavailable("sessions.getOrCreateActive")
-      ),
+      )
+    },
 
     touch: (id, now) =>
       updateActive("sessions.touch", id, "last_message_at = greatest(last_message_at, $2::timestamptz)", [DateTime.toDateUtc(now)]),

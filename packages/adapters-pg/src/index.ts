@@ -5,7 +5,7 @@
  * development is at `@parley/adapters-pg/embedded`.
  */
 export { PgEngine, type PgEngineServices } from "./PgEngine.ts"
-export { makePgSessionStore, PgSessionStore } from "./PgSessionStore.ts"
+export { getOrCreateSessionWithRecentSql, makePgSessionStore, PgSessionStore } from "./PgSessionStore.ts"
 export { makePgMessageStore, PgMessageStore } from "./PgMessageStore.ts"
 export { makePgMessaging, PgMessaging } from "./PgMessaging.ts"
 export { makePgRetention, PgRetention } from "./PgRetention.ts"

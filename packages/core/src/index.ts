@@ -41,7 +41,7 @@ export { Directory, type DirectoryShape, type IdentityChange, type SenderIdentit
 // Sessions: at most one active per user, resolved once per request.
 export { EndReason, Session, SessionStatus } from "./session/Session.ts"
 export { defaultIdleTimeout, SessionPolicy, SessionPolicyFromConfig, sessionPolicyConfig, type SessionPolicyShape } from "./session/SessionPolicy.ts"
-export { GetOrCreateOutcome, type GetOrCreateResult, SessionNotActive, SessionNotFound, SessionStore } from "./session/SessionStore.ts"
+export { type GetOrCreateOptions, GetOrCreateOutcome, type GetOrCreateResult, SessionNotActive, SessionNotFound, SessionStore } from "./session/SessionStore.ts"
 export { carriedSessionFallbacks, type ResolveOutcome, sessionResolutions } from "./session/SessionMetrics.ts"
 export { resolveSession, type ResolvedSession } from "./session/resolveSession.ts"
 
@@ -69,18 +69,19 @@ export { EngineStage, PipelineError, Stage } from "./pipeline/PipelineError.ts"
 export { contextMessages, count, directoryChanges, inboxEvents, outboxEvents, pipelineSeconds, recordedMessages, stageSeconds } from "./pipeline/PipelineMetrics.ts"
 
 // Intake: the durable inbox and the workers that drain it, one message per user at a time.
-export { type AcceptResult, type Claim, type DeadEntry, defaultRetryPolicy, Inbox, type InboxEntry, LeaseLost, type RetryPolicy } from "./intake/Inbox.ts"
+export { type AcceptResult, type Claim, type Completed, type CompleteOptions, type DeadEntry, defaultRetryPolicy, Inbox, type InboxEntry, LeaseLost, type RetryPolicy } from "./intake/Inbox.ts"
 export { acceptInbound } from "./intake/acceptInbound.ts"
-export { commitTurn, defaultWorkerOptions, handleClaim, type Process, runWorkers, type WorkerOptions, WorkersLayer } from "./intake/Workers.ts"
+export { commitTurn, defaultWorkerOptions, handleClaim, type Handled, type Process, runWorkers, type WorkerOptions, WorkersLayer } from "./intake/Workers.ts"
 export { defaultLeases, type Leases, leasesConfig } from "./intake/LeaseConfig.ts"
 export { makeWakeSignal, type WakeSignal } from "./intake/WakeSignal.ts"
 
 // Delivery: the outbox and its sender.
-export { type DeadReply, type FailedOutcome, Outbox, type OutboxEntry, type SentOutcome } from "./delivery/Outbox.ts"
+export { type DeadReply, type FailedOutcome, Outbox, type MarkedSent, type OutboxEntry, type SentOutcome } from "./delivery/Outbox.ts"
+export { ReplyHandoff } from "./delivery/ReplyHandoff.ts"
 
 // Retention: what is kept, for how long.
 export { defaultPrunerOptions, longestRedeliveryWindow, pruneOnce, type PrunerOptions, PrunerLayer, Retention, retentionConfig, runPruner } from "./retention/Retention.ts"
-export { checkSenderOptions, defaultSenderOptions, deliver, OutboxSenderLayer, runOutboxSender, type SenderOptions } from "./delivery/OutboxSender.ts"
+export { checkSenderOptions, defaultSenderOptions, deliver, makeOutboxSender, OutboxSenderLayer, runOutboxSender, type SenderOptions } from "./delivery/OutboxSender.ts"
 
 // Escalation: a human takes over.
 export { Handoff, type HandoffRequest, logHandoff } from "./escalation/Handoff.ts"

@@ -49,7 +49,7 @@ export const NaiveInbox = (options: { readonly dedupe: boolean } = { dedupe: tru
           const e = held(claim)
           if (e === undefined) return Effect.fail(new LeaseLost({ entryId: claim.entry.id }))
           e.state = "done"
-          return Effect.void
+          return Effect.succeed({ more: true, leased: [] })
         }),
       fail: (claim, _error, now, policy) =>
         Effect.suspend(() => {

@@ -9,6 +9,7 @@ import {
   Outbox,
   outboxEvents,
   PhoneNumber,
+  makeOutboxSender,
   type Reply,
   runOutboxSender,
   StoreUnavailable
@@ -49,6 +50,26 @@ const record = (to: PhoneNumber, body: string) =>
     yield* inbox.complete(claim, { messages: [], replies: [{ replyId: `meta:${id}:0`, to, reply: { _tag: "TextReply", body } }], escalate: false, at: now })
   })
 
+/** Replies to `to`, committed with `leaseRepliesFor` as a worker with a sender at hand commits them: what `complete` said. */
+const recordLeased = (to: PhoneNumber, bodies: ReadonlyArray<string>, leaseMillis: number) =>
+  Effect.gen(function*() {
+    const inbox = yield* Inbox
+    const now = yield* Clock.currentTimeMillis
+    const id = `wamid.in.${crypto.randomUUID()}`
+    yield* inbox.accept([new InboundMessage({ provider: "meta", providerMessageId: id, from: to, sentAt: now, content: { _tag: "Text", body: "hi" } })], now)
+    const claim = (yield* inbox.claim(now, Duration.seconds(60)))!
+    const replies = bodies.map((body, i) => ({ replyId: `meta:${id}:${i}`, to, reply: { _tag: "TextReply" as const, body } }))
+    return yield* inbox.complete(claim, { messages: [], replies, escalate: false, at: now }, { now, leaseRepliesFor: leaseMillis })
+  })
+
+/** Lets forked fibers run to quiescence (a few live milliseconds, virtual time still). */
+const settle = Effect.gen(function*() {
+  for (let i = 0; i < 10; i++) {
+    yield* Effect.repeat(Effect.yieldNow, { times: 20 })
+    yield* TestClock.withLive(Effect.sleep(Duration.millis(2)))
+  }
+})
+
 const eventually = (check: () => boolean, what: string) =>
   Effect.gen(function*() {
     for (let i = 0; i < 200; i++) {
@@ -79,6 +100,36 @@ describe("the outbox sender", () => {
       yield* Deferred.succeed(m.release, undefined)
       yield* eventually(() => m.sent.some((s) => s.to === hung), "the hung send finishing")
       yield* Fiber.interrupt(sender)
+    }).pipe(Effect.provide(ports)))
+
+  it.effect("claims only when there may be something to claim: not after delivering a recipient's last reply, not for a reply a worker handed over", () =>
+    Effect.gen(function*() {
+      const m = yield* makeMessenger
+      const outbox = yield* Outbox
+      let claims = 0
+      const counting = Outbox.of({ ...outbox, claimDue: (now, limit, lease) => Effect.tap(outbox.claimDue(now, limit, lease), () => Effect.sync(() => claims++)) })
+      const options = { ...defaultSenderOptions, idlePollMillis: 60_000 }
+      const sender = yield* makeOutboxSender(options).pipe(Effect.provideService(Outbox, counting), Effect.provideService(Messenger, m.messenger))
+      const fiber = yield* Effect.forkChild(sender.run)
+      yield* settle
+      assert.strictEqual(claims, 1, "one claim at start")
+      yield* record(other, "recorded")
+      yield* eventually(() => m.sent.length === 1, "the recorded reply")
+      yield* settle
+      assert.strictEqual(claims, 2, "one claim for the recorded reply (it woke the sender), none after delivering it: its recipient had nothing more")
+      const handed = yield* recordLeased(other, ["handed"], options.leaseMillis)
+      assert.strictEqual(handed.leased.length, 1)
+      yield* sender.handoff.handOver(handed.leased)
+      yield* eventually(() => m.sent.length === 2, "the handed-over reply")
+      yield* settle
+      assert.strictEqual(claims, 2, "a handed-over reply is delivered without a claim")
+      const two = yield* recordLeased(other, ["first of two", "second of two"], options.leaseMillis)
+      yield* sender.handoff.handOver(two.leased)
+      yield* eventually(() => m.sent.length === 4, "both replies of the turn")
+      yield* settle
+      assert.deepStrictEqual(m.sent.slice(2).map((s) => s.body), ["first of two", "second of two"])
+      assert.strictEqual(claims, 3, "the second reply is claimed once the first is sent (its recipient had more), without a wake-up")
+      yield* Fiber.interrupt(fiber)
     }).pipe(Effect.provide(ports)))
 
   it.effect("a provider that never answers fails the send as a retryable timeout after the send timeout", () =>

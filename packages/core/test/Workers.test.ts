@@ -3,6 +3,7 @@ import {
   type Claim,
   defaultWorkerOptions,
   handleClaim,
+  type Handled,
   InboundMessage,
   Inbox,
   PhoneNumber,
@@ -24,7 +25,7 @@ const flakyInbox = Effect.gen(function*() {
   const state = { down: false }
   const inbox = Inbox.of({
     ...base.inbox,
-    complete: (claim, turn) => Effect.suspend(() => (state.down ? Effect.fail(outage("inbox.complete")) : base.inbox.complete(claim, turn))),
+    complete: (claim, turn, options) => Effect.suspend(() => (state.down ? Effect.fail(outage("inbox.complete")) : base.inbox.complete(claim, turn, options))),
     fail: (claim, error, now, policy) =>
       Effect.suspend(() => (state.down ? Effect.fail(outage("inbox.fail")) : base.inbox.fail(claim, error, now, policy)))
   })
@@ -39,7 +40,7 @@ const emptyTurn = (at: number): Turn => ({ messages: [], replies: [], escalate: 
  * does not use: the cast drops them from the requirements.
  */
 const handleWith = (claim: Claim, options: WorkerOptions, turn: Effect.Effect<Turn>) =>
-  handleClaim(claim, options, (() => turn) as unknown as Process) as Effect.Effect<"processed" | "dead" | "retried", unknown, Inbox>
+  handleClaim(claim, options, (() => turn) as unknown as Process) as Effect.Effect<Handled, unknown, Inbox>
 
 describe("workers across a store outage", () => {
   it.effect("a turn that could not be committed while the store was away is committed once it is back, well within the lease", () =>
@@ -58,7 +59,7 @@ describe("workers across a store outage", () => {
       yield* TestClock.adjust(Duration.seconds(3))
       state.down = false
       yield* TestClock.adjust(Duration.seconds(3))
-      assert.strictEqual(yield* Fiber.join(worker), "processed")
+      assert.strictEqual((yield* Fiber.join(worker)).outcome, "processed")
       const entry = (yield* inspect).inbox.find((e) => e.entry.message.providerMessageId === "wamid.outage")
       assert.deepStrictEqual([entry?.state, entry?.entry.attempts], ["done", 1], "committed by the same claim, no attempt lost")
     }).pipe(Effect.provide(InMemorySessionStore)))
@@ -75,7 +76,7 @@ describe("workers across a store outage", () => {
         complete: () => Effect.fail(new StoreUnavailable({ operation: "inbox.complete", message: "ConstraintError (23503): violates foreign key" }))
       })
       const outcome = yield* handleWith(claim, defaultWorkerOptions, Effect.succeed(emptyTurn(now))).pipe(Effect.provideService(Inbox, refusing))
-      assert.strictEqual(outcome, "retried")
+      assert.strictEqual(outcome.outcome, "retried")
       const entry = (yield* inspect).inbox.find((e) => e.entry.message.providerMessageId === "wamid.refused")
       assert.strictEqual(entry?.state, "pending")
     }).pipe(Effect.provide(InMemorySessionStore)))

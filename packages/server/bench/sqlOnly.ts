@@ -1,20 +1,17 @@
 // The baseline of `npm run bench:e2e`: the statements the pipeline issues for
 // one message, in the pipeline's order, from a plain loop — no HTTP, no
 // webhook decoding, no workers or wake-ups, no Graph API call, no logging.
-// The message path's statements are the adapter's own (`messagingSql`); the
-// few single-line reads (PgWorksite, PgSessionStore, PgMessageStore) are
-// copied, so both sides pay for the same plans; keep those in step.
+// The message path's statements are the adapter's own (`messagingSql`, the
+// session with its context); the few single-line reads (PgDirectory,
+// PgWorksite) are copied, so both sides pay for the same plans; keep those in step.
 import { PgClient } from "@effect/sql-pg"
-import { messagingSql } from "@parley/adapters-pg"
+import { getOrCreateSessionWithRecentSql, messagingSql } from "@parley/adapters-pg"
 import { Effect } from "effect"
 
 const lease = 60_000
 const outboxLease = 30_000
 const idleTimeout = `${30 * 60 * 1000} milliseconds`
 const contextSize = 20
-const sessionColumns = "id::text AS id, subcontractor_id::text AS subcontractor_id, status, created_at, last_message_at, ended_at, end_reason"
-const messageColumns =
-  "id::text AS id, session_id::text AS session_id, subcontractor_id::text AS subcontractor_id, direction, content, provider_message_id, metadata, created_at"
 
 /** Texts whose reply needs the projects query (the classifier's view_sites words). */
 export const listsProjects = (text: string) => text === "chantiers"
@@ -50,10 +47,12 @@ const at = (millis: number) => new Date(millis)
 
 /**
  * One message through the pipeline's statements: accept (insert + notify),
- * claim, identify, resolve the session, load context, the tool's query when
- * the text asks for projects, complete (one transaction), claim the reply and
- * mark it sent. Returns how many replies were marked sent (0 when the claim
- * found nothing, e.g. the only candidate was another sender's later message).
+ * claim, identify, resolve the session with its context, the tool's query
+ * when the text asks for projects, complete (one statement, leasing the reply
+ * to the caller when it is its recipient's next), mark the reply sent (a
+ * reply not leased is claimed first, as the sender would). Returns how many
+ * replies were marked sent (0 when the claim found nothing, e.g. the only
+ * candidate was another sender's later message).
  */
 export const oneMessage = (phone: string, providerMessageId: string, text: string) =>
   Effect.gen(function*() {
@@ -71,12 +70,7 @@ export const oneMessage = (phone: string, providerMessageId: string, text: strin
 
     const [user] = yield* sql<{ id: string }>`SELECT id::text AS id, phone, display_name, locale FROM subcontractors WHERE phone = ${entry.payload.from}`
     if (user === undefined) return yield* Effect.die(new Error(`bench user ${entry.payload.from} is not seeded`))
-    const [session] = yield* sql.unsafe<{ id: string }>(
-      `SELECT ${sessionColumns}, outcome, expired_id::text AS expired_id
-         FROM parley_get_or_create_session($1::uuid, $2::interval, $3::timestamptz)`,
-      [user.id, idleTimeout, new Date()]
-    )
-    yield* sql.unsafe(`SELECT ${messageColumns} FROM messages WHERE session_id = $1::uuid ORDER BY seq DESC LIMIT $2`, [session!.id, contextSize])
+    const [session] = yield* sql.unsafe<{ id: string }>(getOrCreateSessionWithRecentSql, [user.id, idleTimeout, new Date(), contextSize])
     const tool = listsProjects(body)
       ? listReply(yield* sql<{ id: string; name: string; address: string | null }>`SELECT p.id::text AS id, p.name, p.address FROM projects p
           JOIN project_assignments a ON a.project_id = p.id
@@ -89,6 +83,8 @@ export const oneMessage = (phone: string, providerMessageId: string, text: strin
       id: entry.id,
       token: entry.lease_token,
       at: at(turnAt),
+      now: at(turnAt),
+      leaseUntil: at(turnAt + outboxLease),
       sessionId: session!.id,
       escalate: false,
       messages: [
@@ -115,8 +111,13 @@ export const oneMessage = (phone: string, providerMessageId: string, text: strin
     })
     if (committed?.committed !== true) return yield* Effect.die(new Error("lease lost in the SQL-only loop"))
 
-    // The sender claims in batches of up to 20; one loop per message claims
-    // what is due now, which is this reply or one of the other loops'.
+    if (committed.leased_reply_id !== null) {
+      yield* statements.markSent(committed.leased_reply_id, `wamid.sqlonly.${committed.leased_reply_id}`, at(Date.now()))
+      return 1
+    }
+    // Not leased (an earlier reply of the recipient was pending): the sender
+    // claims in batches of up to 20; this claims what is due now, this reply
+    // or one of the other loops'.
     const sendNow = Date.now()
     const due = yield* statements.claimOutbox(at(sendNow), 1, at(sendNow + outboxLease))
     for (const row of due) yield* statements.markSent(row.reply_id, `wamid.sqlonly.${row.reply_id}`, at(Date.now()))

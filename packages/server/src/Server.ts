@@ -106,13 +106,15 @@ const serverLayer = (config: ServerConfig) =>
       twilioEnabled: Option.isSome(config.twilio)
     }))
     const policy = Layer.succeed(SessionPolicy, config.sessionPolicy)
+    // The workers hand the replies they commit to this process's sender (no claim for them), and stop before it.
     const background = Layer.mergeAll(
-      WorkersLayer({ concurrency: config.workers, lease: config.leases.inbox, idlePoll: Duration.seconds(5), retry: defaultRetryPolicy }),
-      OutboxSenderLayer({
-        ...defaultSenderOptions,
-        leaseMillis: Duration.toMillis(config.leases.outbox),
-        sendTimeoutMillis: Duration.toMillis(config.leases.sendTimeout)
-      }),
+      WorkersLayer({ concurrency: config.workers, lease: config.leases.inbox, idlePoll: Duration.seconds(5), retry: defaultRetryPolicy }).pipe(
+        Layer.provide(OutboxSenderLayer({
+          ...defaultSenderOptions,
+          leaseMillis: Duration.toMillis(config.leases.outbox),
+          sendTimeoutMillis: Duration.toMillis(config.leases.sendTimeout)
+        }))
+      ),
       PrunerLayer(defaultPrunerOptions(config.retention))
     )
     // One listening server for the routes and for `started`, which waits for it: a port in use

@@ -43,8 +43,12 @@ export interface WireTap {
   readonly url: string
   readonly counts: () => WireCounts
   readonly notices: () => ReadonlyArray<Notice>
-  /** The SQL text of every statement executed since the last reset (Parse text for Bind/Execute). */
+  /** The SQL text of every statement executed since the last reset (Parse text for Bind/Execute), each once. */
   readonly executed: () => ReadonlyArray<string>
+  /** The SQL text of each execution since the last reset, in the order the client sent them. */
+  readonly sequence: () => ReadonlyArray<string>
+  /** Whether some Sync or Query has not been answered yet (ReadyForQuery): a statement is under way. */
+  readonly busy: () => boolean
   /** Backend pid → (SQL text → number of executions) for the statements that match `filter`. */
   readonly executionsByBackend: (filter: (sql: string) => boolean) => ReadonlyMap<number, number>
   readonly reset: () => void
@@ -70,6 +74,8 @@ export const startWireTap = async (upstream: string): Promise<WireTap> => {
   let notices: Array<Notice> = []
   // pid → sql → executions
   let executions = new Map<number, Map<string, number>>()
+  let sequence: Array<string> = []
+  let awaiting = 0
   const sockets = new Set<net.Socket>()
 
   const server = net.createServer((client) => {
@@ -93,6 +99,7 @@ export const startWireTap = async (upstream: string): Promise<WireTap> => {
 
     const execute = (sql: string) => {
       counts.executes++
+      sequence.push(sql)
       const mine = executions.get(pid) ?? new Map<string, number>()
       mine.set(sql, (mine.get(sql) ?? 0) + 1)
       executions.set(pid, mine)
@@ -124,11 +131,13 @@ export const startWireTap = async (upstream: string): Promise<WireTap> => {
         }
         case "Q": {
           counts.syncs++
+          awaiting++
           execute(cstring(body, 0)[0])
           break
         }
         case "S":
           counts.syncs++
+          awaiting++
           break
       }
     }
@@ -147,7 +156,10 @@ export const startWireTap = async (upstream: string): Promise<WireTap> => {
         notices.push({ severity: fields.get("V") ?? fields.get("S") ?? "", code: fields.get("C") ?? "", message: fields.get("M") ?? "" })
       }
       if (type === "Z") {
-        if (ready) counts.readyForQuery++
+        if (ready) {
+          counts.readyForQuery++
+          awaiting--
+        }
         ready = true
       }
       if (ready) lastSpoke = "server"
@@ -226,6 +238,8 @@ export const startWireTap = async (upstream: string): Promise<WireTap> => {
     counts: () => ({ ...counts }),
     notices: () => [...notices],
     executed: () => [...executions.values()].flatMap((bySql) => [...bySql.keys()]),
+    sequence: () => [...sequence],
+    busy: () => awaiting > 0,
     executionsByBackend: (filter) => {
       const out = new Map<number, number>()
       for (const [pid, bySql] of executions) {
@@ -239,6 +253,7 @@ export const startWireTap = async (upstream: string): Promise<WireTap> => {
       counts = { roundTrips: 0, readyForQuery: 0, syncs: 0, parses: 0, executes: 0, connections: counts.connections }
       notices = []
       executions = new Map()
+      sequence = []
     },
     close: () =>
       new Promise<void>((resolve) => {

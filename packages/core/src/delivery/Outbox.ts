@@ -21,11 +21,18 @@ export interface DeadReply {
 /** `sent`: this delivery made the reply sent. `duplicate`: the reply was already sent; this was one more copy (kept, and counted). */
 export type SentOutcome = "sent" | "duplicate"
 
+/** What `markSent` reports: the outcome, and whether the recipient has another reply pending (the sender claims again only then). */
+export interface MarkedSent {
+  readonly outcome: SentOutcome
+  readonly more: boolean
+}
+
 /** `recorded`: the failure was applied. `stale`: the claim no longer held the reply (lease passed, or sent meanwhile); nothing changed. */
 export type FailedOutcome = "recorded" | "stale"
 
 /**
- * Replies recorded by `Inbox.complete`, waiting to be delivered. Delivery is
+ * Replies recorded by `Inbox.complete`, waiting to be delivered (or leased
+ * by it to the worker's own sender: see `CompleteOptions.leaseRepliesFor`). Delivery is
  * fenced, bounded at-least-once:
  *
  * - `claimDue` leases each due reply with a fresh token; a sender that dies
@@ -33,7 +40,9 @@ export type FailedOutcome = "recorded" | "stale"
  * - `markSent` records a delivery whichever claim made it — it happened —
  *   and keeps every provider id a reply was sent under, so a tap on any copy
  *   carries its session (`sessionOfSent`). A sent reply is final: nothing
- *   reopens it. A second copy reports `duplicate`.
+ *   reopens it. A second copy reports `duplicate`. It also says whether the
+ *   recipient has more pending (`more`): a sender claims again only then,
+ *   on a wake-up, or on its poll — never an empty claim after each send.
  * - `markFailed` applies only while the entry's token holds the reply: a late
  *   failure from a stale claim never reopens, reschedules or kills it.
  * - A recipient's replies go out one at a time, oldest first: `claimDue`
@@ -48,7 +57,7 @@ export type FailedOutcome = "recorded" | "stale"
  */
 export class Outbox extends Context.Service<Outbox, {
   claimDue(now: number, limit: number, leaseMillis: number): Effect.Effect<ReadonlyArray<OutboxEntry>, StoreUnavailable>
-  markSent(entry: OutboxEntry, providerMessageId: string, now: number): Effect.Effect<SentOutcome, StoreUnavailable>
+  markSent(entry: OutboxEntry, providerMessageId: string, now: number): Effect.Effect<MarkedSent, StoreUnavailable>
   markFailed(entry: OutboxEntry, error: string, retryAt: number | undefined, now: number): Effect.Effect<FailedOutcome, StoreUnavailable>
   awaitWork(timeoutMillis: number): Effect.Effect<void>
   /**

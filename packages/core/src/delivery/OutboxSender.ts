@@ -1,4 +1,5 @@
 import { Cause, Clock, Duration, Effect, Fiber, Layer } from "effect"
+import { ReplyHandoff } from "./ReplyHandoff.ts"
 import { Messenger, SendFailed } from "../channel/Messenger.ts"
 import { Outbox, type OutboxEntry } from "./Outbox.ts"
 import { runForever } from "../internal/runForever.ts"
@@ -50,7 +51,8 @@ export const checkSenderOptions = (options: SenderOptions): SenderOptions => {
  * answer is a retryable `timeout`); a retryable failure is rescheduled with
  * backoff, anything else is parked as dead. Outcomes are recorded under the
  * entry's claim token: a claim that went stale records nothing but a copy it
- * did deliver (counted as `duplicate`).
+ * did deliver (counted as `duplicate`). Returns whether the sender should
+ * claim again: the recipient has another reply pending, or this one failed.
  */
 export const deliver = (entry: OutboxEntry, options: SenderOptions) =>
   Effect.gen(function*() {
@@ -69,11 +71,12 @@ export const deliver = (entry: OutboxEntry, options: SenderOptions) =>
     // sender may claim the reply (and, after a success, send it again).
     const recordWithin = Duration.millis(options.leaseMillis - options.sendTimeoutMillis)
     if (sent._tag === "Success") {
-      const outcome = yield* whileStoreAway(outbox.markSent(entry, sent.success.providerMessageId, now), recordWithin)
+      const { outcome, more } = yield* whileStoreAway(outbox.markSent(entry, sent.success.providerMessageId, now), recordWithin)
       if (outcome === "duplicate") {
         yield* Effect.logWarning("reply delivered again").pipe(Effect.annotateLogs({ event: "outbox.duplicate", replyId: entry.replyId, attempt: entry.attempts }))
       }
-      return yield* count(outboxEvents, { event: outcome })
+      yield* count(outboxEvents, { event: outcome })
+      return more
     }
     const error = sent.failure
     const retry = error.retryable && entry.attempts < options.maxAttempts
@@ -89,68 +92,118 @@ export const deliver = (entry: OutboxEntry, options: SenderOptions) =>
       to: maskAddress(entry.to),
       reason: error.reason
     }))
+    return true
   })
 
 /**
  * Delivers due replies as a pool of `concurrency` independent deliveries:
- * whenever a slot is free it claims more, so one slow recipient never holds
- * back the others (the old batch-at-a-time loop waited for its slowest send,
- * and five hung sends stalled a deployment's replies). `claimDue` hands out
- * only each recipient's oldest pending reply, so a user still sees replies in
- * the order they were produced. On shutdown, sends already under way finish
- * and are recorded (each bounded by the send timeout) instead of being cut
- * off and sent again by another instance.
+ * whenever a slot is free and there may be work it claims more, so one slow
+ * recipient never holds back the others (the old batch-at-a-time loop waited
+ * for its slowest send, and five hung sends stalled a deployment's replies).
+ * `claimDue` hands out only each recipient's oldest pending reply, so a user
+ * still sees replies in the order they were produced. Replies this process's
+ * workers committed come leased through `handOver` and start at once.
+ *
+ * It claims only when there may be something to claim: at start, on a
+ * wake-up (a reply committed elsewhere, a dead one retried), on its idle poll,
+ * after a claim that filled its batch, and after a delivery whose recipient
+ * has more pending or that failed. A sender that has just delivered the last
+ * reply goes back to sleep without an empty claim.
+ *
+ * On shutdown, sends already under way finish and are recorded (each bounded
+ * by the send timeout) instead of being cut off and sent again by another
+ * instance.
  */
-export const runOutboxSender = (options: SenderOptions = defaultSenderOptions) =>
+export const makeOutboxSender = (options: SenderOptions = defaultSenderOptions) =>
   Effect.gen(function*() {
     checkSenderOptions(options)
     const outbox = yield* Outbox
+    const context = yield* Effect.context<Outbox | Messenger>()
     // Deliveries under way in this process, by reply id.
     const inFlight = new Map<string, Fiber.Fiber<void>>()
     // A finished delivery frees a slot, and may have unblocked its recipient's next reply.
     const finished = makeWakeSignal()
     const idle = Duration.millis(options.idlePollMillis)
+    let claimNeeded = true
 
-    // Claiming and starting the deliveries of what was claimed is one step a
-    // shutdown cannot cut in two: a reply claimed and never started would wait
-    // for its whole lease before another instance sent it.
-    const claimAndStart = (free: number) =>
+    // A reply whose lease passed while this process is still recording its
+    // delivery is not sent a second time from here: that delivery's outcome
+    // is on its way (a sent reply is final whichever claim records it).
+    const start = (entries: ReadonlyArray<OutboxEntry>) =>
       Effect.gen(function*() {
-        const due = yield* outbox.claimDue(yield* Clock.currentTimeMillis, Math.min(options.batch, free), options.leaseMillis)
-        // A reply whose lease passed while this process is still recording its
-        // delivery is not sent a second time from here: that delivery's outcome
-        // is on its way (a sent reply is final whichever claim records it).
-        for (const entry of due.filter((e) => !inFlight.has(e.replyId))) {
+        for (const entry of entries.filter((e) => !inFlight.has(e.replyId))) {
           const fiber = yield* deliver(entry, options).pipe(
+            Effect.map((again) => {
+              if (again) claimNeeded = true
+            }),
             runOnce,
             Effect.ensuring(Effect.suspend(() => {
               inFlight.delete(entry.replyId)
               return finished.notify
             })),
+            Effect.provideContext(context),
             Effect.forkDetach({ startImmediately: false })
           )
           inFlight.set(entry.replyId, fiber)
         }
+      }).pipe(Effect.uninterruptible)
+
+    // Claiming and starting the deliveries of what was claimed is one step a
+    // shutdown cannot cut in two: a reply claimed and never started would wait
+    // for its whole lease before another instance sent it.
+    const claimAndStart = (limit: number) =>
+      Effect.gen(function*() {
+        const due = yield* outbox.claimDue(yield* Clock.currentTimeMillis, limit, options.leaseMillis)
+        yield* start(due)
         return due.length
       }).pipe(Effect.uninterruptible)
 
     const iteration = Effect.gen(function*() {
       const free = options.concurrency - inFlight.size
       if (free <= 0) return yield* finished.wait(idle)
-      if ((yield* claimAndStart(free)) === 0) {
-        yield* Effect.raceFirst(outbox.awaitWork(options.idlePollMillis), finished.wait(idle))
+      if (claimNeeded) {
+        claimNeeded = false
+        const limit = Math.min(options.batch, free)
+        // A full claim may have left more behind.
+        if ((yield* claimAndStart(limit)) >= limit) claimNeeded = true
+        return
       }
+      yield* Effect.raceFirst(
+        Effect.andThen(outbox.awaitWork(options.idlePollMillis), Effect.sync(() => {
+          claimNeeded = true
+        })),
+        finished.wait(idle)
+      )
     })
 
-    return yield* iteration.pipe(
-      runForever("outbox.error"),
-      Effect.ensuring(Effect.suspend(() => Fiber.awaitAll([...inFlight.values()])))
-    )
+    return {
+      run: iteration.pipe(
+        runForever("outbox.error"),
+        Effect.ensuring(Effect.suspend(() => Fiber.awaitAll([...inFlight.values()])))
+      ),
+      handoff: ReplyHandoff.of({ leaseMillis: options.leaseMillis, handOver: start })
+    }
   })
+
+/** The sender's loop alone (no workers hand replies over to it): it claims everything it delivers. */
+export const runOutboxSender = (options: SenderOptions = defaultSenderOptions) =>
+  Effect.flatMap(makeOutboxSender(options), (sender) => sender.run)
 
 /** One delivery's failure (the store went away while marking it) is logged; the reply's lease makes it due again. */
 const runOnce = <E, R>(delivery: Effect.Effect<void, E, R>) =>
   delivery.pipe(Effect.catchCause((cause) => Effect.logError("outbox delivery failed").pipe(Effect.annotateLogs({ event: "outbox.error", cause: Cause.pretty(cause) }))))
 
-export const OutboxSenderLayer = (options: SenderOptions = defaultSenderOptions): Layer.Layer<never, never, Outbox | Messenger> =>
-  Layer.effectDiscard(Effect.forkScoped(runOutboxSender(options)))
+/**
+ * The sender for as long as the scope lives, and its `ReplyHandoff`: provide
+ * it to `WorkersLayer` (`Layer.provide`) so their replies go out without a
+ * claim, and so the workers stop before the sender on shutdown.
+ */
+export const OutboxSenderLayer = (options: SenderOptions = defaultSenderOptions): Layer.Layer<ReplyHandoff, never, Outbox | Messenger> =>
+  Layer.effect(
+    ReplyHandoff,
+    Effect.gen(function*() {
+      const sender = yield* makeOutboxSender(options)
+      yield* Effect.forkScoped(sender.run)
+      return sender.handoff
+    })
+  )

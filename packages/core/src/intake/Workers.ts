@@ -1,5 +1,6 @@
 import { Cause, Clock, Duration, Effect, Fiber, Layer, Option } from "effect"
-import { defaultRetryPolicy, Inbox, type Claim, type LeaseLost, type RetryPolicy } from "./Inbox.ts"
+import { defaultRetryPolicy, Inbox, type Claim, type Completed, type LeaseLost, type RetryPolicy } from "./Inbox.ts"
+import { ReplyHandoff } from "../delivery/ReplyHandoff.ts"
 import { PipelineError } from "../pipeline/PipelineError.ts"
 import { count, inboxEvents } from "../pipeline/PipelineMetrics.ts"
 import { processMessage } from "../pipeline/processMessage.ts"
@@ -39,14 +40,35 @@ type ProcessRequirements = Effect.Services<ReturnType<typeof processMessage>>
  * atomic step. A store failure is a `PipelineError` naming the stage; a lost
  * lease stays `LeaseLost`, since the message is another worker's now and this
  * one must not record a failure for it.
+ *
+ * With this process's sender at hand (`ReplyHandoff`), the commit also leases
+ * the turn's reply to it and hands it over: it goes out without a claim. The
+ * commit and the handover are one step a shutdown cannot cut in two, so a
+ * leased reply is never left waiting for its lease.
  */
 export const commitTurn = (claim: Claim, turn: Turn, lease: Duration.Duration = defaultWorkerOptions.lease) =>
   Effect.gen(function*() {
     const inbox = yield* Inbox
-    return yield* whileStoreAway(inbox.complete(claim, turn), lease).pipe(
+    const handoff = yield* Effect.serviceOption(ReplyHandoff)
+    const commitAndHandOver = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      inbox.complete(claim, turn, {
+        now,
+        ...(Option.isSome(handoff) && turn.replies.length > 0 ? { leaseRepliesFor: handoff.value.leaseMillis } : {})
+      })
+    ).pipe(
+      Effect.tap((completed) => (Option.isSome(handoff) && completed.leased.length > 0 ? handoff.value.handOver(completed.leased) : Effect.void)),
+      Effect.uninterruptible
+    )
+    return yield* whileStoreAway(commitAndHandOver, lease).pipe(
       Effect.catchTag("StoreUnavailable", (e) => Effect.fail(new PipelineError({ stage: "commit", message: e.message })))
     )
   }).pipe(observeStage("commit"))
+
+/** How a claim ended, and whether more work may be claimable (a worker told `false` sleeps without claiming). */
+export interface Handled {
+  readonly outcome: "processed" | "dead" | "retried"
+  readonly more: boolean
+}
 
 /** The entry's recorded error names the failed stage first: what an operator reading a dead entry needs. */
 const describeFailure = (cause: Cause.Cause<unknown>): { readonly error: string; readonly stage?: string } => {
@@ -73,10 +95,10 @@ export const handleClaim = (claim: Claim, options: WorkerOptions, process: Proce
         current = yield* inbox.extend(current, yield* Clock.currentTimeMillis, options.lease)
       }
     }).pipe(Effect.ignore, Effect.forkChild)
-    const outcome = yield* process(claim.entry.message).pipe(
+    const handled = yield* process(claim.entry.message).pipe(
       Effect.flatMap((turn) => commitTurn(claim, turn, options.lease)),
-      Effect.as("processed" as const),
-      Effect.catchCause((cause): Effect.Effect<"dead" | "retried", LeaseLost | PipelineError | StoreUnavailable> =>
+      Effect.map((completed: Completed): Handled => ({ outcome: "processed", more: completed.more })),
+      Effect.catchCause((cause): Effect.Effect<Handled, LeaseLost | PipelineError | StoreUnavailable> =>
         Cause.hasInterruptsOnly(cause)
           ? Effect.failCause(cause)
           : Effect.gen(function*() {
@@ -92,35 +114,39 @@ export const handleClaim = (claim: Claim, options: WorkerOptions, process: Proce
               ...(stage === undefined ? {} : { stage }),
               error
             }))
-            return result === "dead" ? "dead" as const : "retried" as const
+            return { outcome: result === "dead" ? "dead" : "retried", more: true }
           })
       ),
       Effect.onInterrupt(() => inbox.release(claim).pipe(Effect.ignore)),
       Effect.ensuring(Fiber.interrupt(heartbeat))
     )
-    yield* count(inboxEvents, { event: outcome })
-    return outcome
+    yield* count(inboxEvents, { event: handled.outcome })
+    return handled
   }).pipe(
     // The parent of the message's spans: `processMessage` (and its stages) and `stage.commit`.
     Effect.withSpan("handleClaim", { attributes: { "parley.inbox_entry": claim.entry.id, "parley.attempt": claim.entry.attempts } })
   )
 
-/** One worker: claim, process, repeat; sleep until woken when there is nothing to claim. */
+/**
+ * One worker: claim, process, repeat; sleep until woken when there is nothing
+ * to claim — found by an empty claim, or told by the commit (no empty claim
+ * then: a message accepted meanwhile wakes the worker, whose wake-up is kept).
+ */
 export const workerLoop = (options: WorkerOptions, process: Process = processMessage) =>
   Effect.gen(function*() {
     const inbox = yield* Inbox
     // A shutdown between the claim and its handling would leave the message
     // leased, its user blocked for a whole lease: once claimed, the handling
     // starts (and, interrupted, gives the claim back).
-    const claimed = yield* Effect.uninterruptibleMask((restore) =>
+    const more = yield* Effect.uninterruptibleMask((restore) =>
       Effect.gen(function*() {
         const claim = yield* inbox.claim(yield* Clock.currentTimeMillis, options.lease)
         if (claim === undefined) return false
-        yield* restore(handleClaim(claim, options, process)).pipe(Effect.onInterrupt(() => inbox.release(claim).pipe(Effect.ignore)))
-        return true
+        const handled = yield* restore(handleClaim(claim, options, process)).pipe(Effect.onInterrupt(() => inbox.release(claim).pipe(Effect.ignore)))
+        return handled.more
       })
     )
-    if (!claimed) yield* inbox.awaitWork(options.idlePoll)
+    if (!more) yield* inbox.awaitWork(options.idlePoll)
   }).pipe(runForever("worker.error"))
 
 /** `concurrency` workers for as long as the scope lives. Several processes may run them against one inbox. */

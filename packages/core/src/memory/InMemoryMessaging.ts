@@ -1,7 +1,7 @@
 import { Context, DateTime, Duration, Effect, Layer } from "effect"
 import { makeWakeSignal } from "../intake/WakeSignal.ts"
 import { senderKeyOf, type InboundMessage } from "../channel/InboundMessage.ts"
-import { Inbox, LeaseLost, type Claim, type DeadEntry, type InboxEntry } from "../intake/Inbox.ts"
+import { Inbox, LeaseLost, type Claim, type Completed, type DeadEntry, type InboxEntry } from "../intake/Inbox.ts"
 import { Outbox, type DeadReply, type OutboxEntry } from "../delivery/Outbox.ts"
 import { SessionStore } from "../session/SessionStore.ts"
 import { MessageStore, StoredMessage } from "../conversation/StoredMessage.ts"
@@ -51,6 +51,28 @@ export const makeInMemoryMessaging = Effect.gen(function*() {
     for (const m of turnMessages) messages.push(new StoredMessage({ ...m, id: crypto.randomUUID() }))
   }
 
+  /**
+   * The head of each sender's queue (its oldest pending entry) that may be
+   * claimed at `now`: due and not leased. Entries join a queue at its end (a
+   * retried dead one too), so only a head is ever leased: a leased head is
+   * the sender's one message in flight, as on Postgres.
+   */
+  const claimableHead = (now: number): Row | undefined => {
+    const seen = new Set<string>()
+    for (const row of rows) {
+      if (row.state !== "pending") continue
+      const sender = senderKeyOf(row.entry.message)
+      if (seen.has(sender)) continue
+      seen.add(sender)
+      const leased = row.leaseUntil !== undefined && row.leaseUntil > now
+      if (!leased && row.availableAt <= now) return row
+    }
+    return undefined
+  }
+
+  /** A recipient's pending replies, oldest first. */
+  const pendingOf = (to: OutboxEntry["to"]) => outbox.filter((r) => r.state === "pending" && r.entry.to === to)
+
   const inbox = Inbox.of({
     accept: (incoming: ReadonlyArray<InboundMessage>, now) =>
       Effect.andThen(
@@ -71,24 +93,12 @@ export const makeInMemoryMessaging = Effect.gen(function*() {
 
     claim: (now, lease) =>
       Effect.sync(() => {
-        // Only the head of a sender's queue (its oldest pending entry) may be
-        // claimed, when it is due and not leased. Entries join a queue at its
-        // end (a retried dead one too), so only a head is ever leased: a
-        // leased head is the sender's one message in flight, as on Postgres.
-        const seen = new Set<string>()
-        for (const row of rows) {
-          if (row.state !== "pending") continue
-          const sender = senderKeyOf(row.entry.message)
-          if (seen.has(sender)) continue
-          seen.add(sender)
-          const leased = row.leaseUntil !== undefined && row.leaseUntil > now
-          if (leased || row.availableAt > now) continue
-          row.token = String(++tokens)
-          row.leaseUntil = now + Duration.toMillis(lease)
-          row.entry = { ...row.entry, attempts: row.entry.attempts + 1 }
-          return { entry: row.entry, token: row.token, leaseUntil: row.leaseUntil } satisfies Claim
-        }
-        return undefined
+        const row = claimableHead(now)
+        if (row === undefined) return undefined
+        row.token = String(++tokens)
+        row.leaseUntil = now + Duration.toMillis(lease)
+        row.entry = { ...row.entry, attempts: row.entry.attempts + 1 }
+        return { entry: row.entry, token: row.token, leaseUntil: row.leaseUntil } satisfies Claim
       }).pipe(
         // Work found: there may be more, so the wake-up passes on to one more idle worker.
         Effect.tap((claim) => (claim === undefined ? Effect.void : inboxSignal.notify))
@@ -102,8 +112,9 @@ export const makeInMemoryMessaging = Effect.gen(function*() {
         return Effect.succeed({ ...claim, leaseUntil: row.leaseUntil })
       }),
 
-    complete: (claim, turn) =>
+    complete: (claim, turn, options) =>
       Effect.gen(function*() {
+        const now = options?.now ?? turn.at
         const row = owned(claim)
         if (row === undefined) return yield* new LeaseLost({ entryId: claim.entry.id })
         row.state = "done"
@@ -116,11 +127,26 @@ export const makeInMemoryMessaging = Effect.gen(function*() {
           // messages still belong to it, which is the guarantee that matters.
           yield* session.pipe(Effect.catchTags({ SessionNotActive: () => Effect.void, SessionNotFound: () => Effect.void }))
         }
-        for (const reply of turn.replies) {
-          outbox.push({ entry: { ...reply, attempts: 0, token: "" }, state: "pending", availableAt: turn.at, providerMessageIds: [] })
-        }
-        yield* inboxSignal.notify
-        if (turn.replies.length > 0) yield* outboxSignal.notify
+        // The turn's first reply is leased to the caller when nothing of its recipient is pending before it.
+        const first = turn.replies[0]
+        const lease = options?.leaseRepliesFor !== undefined && first !== undefined && pendingOf(first.to).length === 0
+          ? { token: String(++tokens), until: now + options.leaseRepliesFor }
+          : undefined
+        const leased: Array<OutboxEntry> = []
+        turn.replies.forEach((reply, i) => {
+          if (i === 0 && lease !== undefined) {
+            const entry: OutboxEntry = { ...reply, attempts: 1, token: lease.token }
+            outbox.push({ entry, state: "pending", availableAt: lease.until, providerMessageIds: [] })
+            leased.push(entry)
+          } else {
+            outbox.push({ entry: { ...reply, attempts: 0, token: "" }, state: "pending", availableAt: turn.at, providerMessageIds: [] })
+          }
+        })
+        // The committing worker claims next when there is more (and passes the wake-up on if it finds it).
+        const more = claimableHead(now) !== undefined
+        // Replies behind the one leased here are claimed once it is marked sent (`more`): no wake-up for them.
+        if (lease === undefined && turn.replies.length > 0) yield* outboxSignal.notify
+        return { more, leased } satisfies Completed
       }).pipe(Effect.uninterruptible),
 
     fail: (claim, error, now, policy) =>
@@ -191,11 +217,11 @@ export const makeInMemoryMessaging = Effect.gen(function*() {
     markSent: (entry, providerMessageId) =>
       Effect.sync(() => {
         const row = outbox.find((r) => r.entry.replyId === entry.replyId)
-        if (row === undefined) return "duplicate" as const
+        if (row === undefined) return { outcome: "duplicate" as const, more: pendingOf(entry.to).length > 0 }
         if (!row.providerMessageIds.includes(providerMessageId)) row.providerMessageIds.push(providerMessageId)
-        if (row.state !== "pending") return "duplicate" as const
-        row.state = "sent"
-        return "sent" as const
+        const outcome = row.state === "pending" ? "sent" as const : "duplicate" as const
+        if (outcome === "sent") row.state = "sent"
+        return { outcome, more: pendingOf(entry.to).length > 0 }
       }),
     markFailed: (entry, error, retryAt, now) =>
       Effect.sync(() => {

@@ -71,10 +71,10 @@ export const identify = (inbound: InboundMessage) =>
     return yield* directory.identify({ phone: phoneOf(inbound), userId: inbound.userId })
   }))
 
-export const loadContext = (session: Session) =>
+/** The session's latest messages: those the session store returned with it (`preloaded`), else read from the `MessageStore`. */
+export const loadContext = (session: Session, preloaded?: ReadonlyArray<StoredMessage>) =>
   stage("load_context", Effect.gen(function*() {
-    const messages = yield* MessageStore
-    const history = yield* messages.recent(session.id, contextSize)
+    const history = preloaded ?? (yield* (yield* MessageStore).recent(session.id, contextSize))
     yield* Metric.update(contextMessages, history.length)
     yield* Effect.logInfo("context loaded").pipe(
       Effect.annotateLogs({ event: "pipeline.context_loaded", sessionId: session.id, messages: history.length })
@@ -151,14 +151,14 @@ export const processMessage = Effect.fn("processMessage")(function*(inbound: Inb
       at
     } satisfies Turn
   }
-  const { session, outcome } = yield* stage("resolve_session", Effect.gen(function*() {
+  const { session, outcome, recent } = yield* stage("resolve_session", Effect.gen(function*() {
     // A tap answers one of our replies: it carries the session that reply was sent in.
     const carried = inbound.replyTo === undefined ? undefined : yield* (yield* Outbox).sessionOfSent(inbound.replyTo)
-    return yield* resolveSession(user.id, Option.fromUndefinedOr(carried))
+    return yield* resolveSession(user.id, Option.fromUndefinedOr(carried), contextSize)
   }))
   const context = { inbound, user, session }
   return yield* Effect.gen(function*() {
-    const history: ReadonlyArray<StoredMessage> = yield* loadContext(session)
+    const history: ReadonlyArray<StoredMessage> = yield* loadContext(session, recent)
     const response = yield* assistant.respond({
       user,
       session,

@@ -3,6 +3,7 @@ import type { SessionPolicyShape } from "./SessionPolicy.ts"
 import { Session } from "./Session.ts"
 import { SessionId, UserId } from "../identity/Ids.ts"
 import type { StoreUnavailable } from "../StoreUnavailable.ts"
+import type { StoredMessage } from "../conversation/StoredMessage.ts"
 
 export const GetOrCreateOutcome = Schema.Literals(["reused", "created", "expired_then_created"])
 export type GetOrCreateOutcome = typeof GetOrCreateOutcome.Type
@@ -12,6 +13,18 @@ export interface GetOrCreateResult {
   readonly outcome: GetOrCreateOutcome
   /** The session that was ended with `timeout` to make room, when outcome is `expired_then_created`. */
   readonly expiredSessionId?: SessionId
+  /**
+   * The session's latest messages, newest first, when the caller asked for
+   * them (`recent`) and the store can read them in the same step (on
+   * Postgres: the same statement, one round trip instead of two). Absent, the
+   * engine reads them from the `MessageStore`.
+   */
+  readonly recent?: ReadonlyArray<StoredMessage>
+}
+
+export interface GetOrCreateOptions {
+  /** Also return up to this many of the session's latest messages, if the store can (see `GetOrCreateResult.recent`). */
+  readonly recent?: number
 }
 
 export class SessionNotFound extends Schema.TaggedError<SessionNotFound>()("SessionNotFound", {
@@ -36,7 +49,9 @@ export class SessionNotActive extends Schema.TaggedError<SessionNotActive>()("Se
  *   session if it is not idle for longer than `policy.idleTimeout` (`reused`);
  *   otherwise it ends the idle one with reason `timeout` and creates its
  *   successor (`expired_then_created`), or creates the first one (`created`).
- *   A reused session has its `lastMessageAt` moved to `now`.
+ *   A reused session has its `lastMessageAt` moved to `now`. Asked for
+ *   `recent` messages, a store may return them with the session: exactly
+ *   what `MessageStore.recent` would return for it at that point.
  * - `touch`, `end` and `escalate` address one session by id; ending or
  *   escalating leaves the user with no active session, so the next
  *   `getOrCreateActive` creates one.
@@ -48,7 +63,8 @@ export class SessionStore extends Context.Service<SessionStore, {
   getOrCreateActive(
     userId: UserId,
     now: DateTime.Utc,
-    policy: SessionPolicyShape
+    policy: SessionPolicyShape,
+    options?: GetOrCreateOptions
   ): Effect.Effect<GetOrCreateResult, StoreUnavailable>
   /** Records activity: `lastMessageAt` becomes `max(lastMessageAt, now)`. */
   touch(id: SessionId, now: DateTime.Utc): Effect.Effect<Session, SessionNotFound | SessionNotActive | StoreUnavailable>

@@ -5,10 +5,13 @@ import { SessionPolicy } from "./SessionPolicy.ts"
 import { carriedSessionFallbacks, countResolution, type ResolveOutcome } from "./SessionMetrics.ts"
 import { SessionStore } from "./SessionStore.ts"
 import type { StoreUnavailable } from "../StoreUnavailable.ts"
+import type { StoredMessage } from "../conversation/StoredMessage.ts"
 
 export interface ResolvedSession {
   readonly session: Session
   readonly outcome: ResolveOutcome
+  /** The session's latest messages, when the store read them with it (see `GetOrCreateResult.recent`). */
+  readonly recent?: ReadonlyArray<StoredMessage>
 }
 
 /**
@@ -21,11 +24,14 @@ export interface ResolvedSession {
  * timeout is not: it is only active because no message has ended it yet, and
  * `getOrCreateActive` ends it (`timeout`) exactly as it would for any message.
  * Only a request with nothing carried, or whose carried session is missing,
- * ended, another user's or idle, goes to `getOrCreateActive`.
+ * ended, another user's or idle, goes to `getOrCreateActive`, asking for
+ * the `recent` messages the caller will read next (a store that can returns
+ * them in the same round trip).
  */
 export const resolveSession = Effect.fn("resolveSession")(function*(
   userId: UserId,
-  carried: Option.Option<SessionId> = Option.none()
+  carried: Option.Option<SessionId> = Option.none(),
+  recent?: number
 ): Effect.fn.Return<ResolvedSession, StoreUnavailable, SessionStore> {
   const store = yield* SessionStore
   const policy = yield* SessionPolicy
@@ -52,7 +58,7 @@ export const resolveSession = Effect.fn("resolveSession")(function*(
       Effect.annotateLogs({ event: "session.carried_fallback", sessionId: carried.value, reason: unusable })
     )
   }
-  const result = yield* store.getOrCreateActive(userId, now, policy)
+  const result = yield* store.getOrCreateActive(userId, now, policy, recent === undefined ? undefined : { recent })
   yield* countResolution(result.outcome)
   yield* Effect.logInfo("session resolved").pipe(
     Effect.annotateLogs({
@@ -62,5 +68,5 @@ export const resolveSession = Effect.fn("resolveSession")(function*(
       ...(result.expiredSessionId === undefined ? {} : { expiredSessionId: result.expiredSessionId })
     })
   )
-  return { session: result.session, outcome: result.outcome }
+  return { session: result.session, outcome: result.outcome, ...(result.recent === undefined ? {} : { recent: result.recent }) }
 })

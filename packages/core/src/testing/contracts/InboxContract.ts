@@ -93,6 +93,25 @@ export const inboxContract = <E>(name: string, layerOrOptions: Layer.Layer<Inbox
           assert.isUndefined(yield* claimOf(alice, 10_000))
         }))
 
+      it.effect("complete says whether another message is ready, so a worker need not claim to find out", () =>
+        Effect.gen(function*() {
+          const inbox = yield* Inbox
+          const alice = sender()
+          const bob = sender()
+          const [a1, a2, b1] = [message(alice, "a1"), message(alice, "a2"), message(bob, "b1")]
+          // Times before every other test's: nothing of theirs is ready this early.
+          yield* inbox.accept([a1, a2], 100)
+          yield* inbox.accept([b1], 101)
+          const first = yield* claimOf(alice, 200)
+          const bobs = yield* claimOf(bob, 200)
+          assert.isTrue((yield* inbox.complete(first!, emptyTurn(200), { now: 200 })).more, "alice's a2 became ready")
+          const second = yield* claimOf(alice, 201)
+          assert.strictEqual(second?.entry.message.providerMessageId, a2.providerMessageId)
+          assert.isFalse((yield* inbox.complete(bobs!, emptyTurn(202), { now: 202 })).more, "a2 is in flight, nothing else is ready")
+          const last = yield* inbox.complete(second!, emptyTurn(203), { now: 203 })
+          assert.deepStrictEqual([last.more, last.leased], [false, []], "nothing left, and a turn without replies leases none")
+        }))
+
       it.effect("an expired lease is taken over and fences the first worker out", () =>
         Effect.gen(function*() {
           const inbox = yield* Inbox

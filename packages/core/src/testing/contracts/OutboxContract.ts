@@ -2,7 +2,7 @@ import { assert, describe, layer } from "@effect/vitest"
 import { Clock, Duration, Effect, Fiber, Layer, Metric } from "effect"
 import { TestClock } from "effect/testing"
 import type { SessionId } from "../../identity/Ids.ts"
-import { Inbox, type Claim } from "../../intake/Inbox.ts"
+import { Inbox, type Claim, type CompleteOptions } from "../../intake/Inbox.ts"
 import { InboundMessage } from "../../channel/InboundMessage.ts"
 import { Outbox, type OutboxEntry } from "../../delivery/Outbox.ts"
 import { deliver, defaultSenderOptions, runOutboxSender, type SenderOptions } from "../../delivery/OutboxSender.ts"
@@ -24,6 +24,10 @@ const recipient = () => PhoneNumber.make(`+3362${String(Math.floor(Math.random()
  * the turn `Inbox.complete` commits for one of `to`'s messages.
  */
 const record = (to: PhoneNumber, count: number, at: number, sessionId?: SessionId) =>
+  Effect.map(commitReplies(to, count, at, sessionId), ({ replyIds }) => replyIds)
+
+/** `record`, committed with `options` (a lease for the committing worker): the reply ids and what `complete` said. */
+const commitReplies = (to: PhoneNumber, count: number, at: number, sessionId?: SessionId, options?: CompleteOptions) =>
   Effect.gen(function*() {
     const inbox = yield* Inbox
     const id = `wamid.outbox.${crypto.randomUUID()}`
@@ -44,8 +48,8 @@ const record = (to: PhoneNumber, count: number, at: number, sessionId?: SessionI
       reply: { _tag: "TextReply", body: `reply ${i}` },
       ...(sessionId === undefined ? {} : { sessionId })
     }))
-    yield* inbox.complete(claim, { messages: [], replies, escalate: false, at, ...(sessionId === undefined ? {} : { sessionId }) })
-    return replies.map((r) => r.replyId)
+    const completed = yield* inbox.complete(claim, { messages: [], replies, escalate: false, at, ...(sessionId === undefined ? {} : { sessionId }) }, options)
+    return { replyIds: replies.map((r) => r.replyId), completed }
   })
 
 /** Claims what is due at `now` and keeps the entries for `to` (others' are leased too, which these tests account for). */
@@ -117,7 +121,7 @@ export const outboxContract = <E, R = never>(name: string, options: OutboxContra
           const bobs = yield* due(bob, t)
           assert.deepStrictEqual(ids(bobs), [], "bob's first was claimed along with alice's")
           const claimedB0 = yield* claimedEarlier(bob, b0!)
-          assert.strictEqual(yield* outbox.markSent(claimedB0, "wamid.b0", t), "sent")
+          assert.strictEqual((yield* outbox.markSent(claimedB0, "wamid.b0", t)).outcome, "sent")
           assert.deepStrictEqual(ids(yield* due(alice, t)), [], "a0 is leased and still pending: a1 may not overtake it")
           yield* outbox.markSent(first[0]!, "wamid.a0", t)
           const second = yield* due(alice, t)
@@ -129,6 +133,49 @@ export const outboxContract = <E, R = never>(name: string, options: OutboxContra
           assert.deepStrictEqual(ids(third), [a2])
           yield* outbox.markSent(third[0]!, "wamid.a2", t)
           assert.deepStrictEqual(ids(yield* due(alice, t + 10 * lease)), [], "sent replies are never claimed again")
+        }))
+
+      it.effect("a turn's first reply is leased to the worker that committed it when it is its recipient's next; markSent says what is left", () =>
+        Effect.gen(function*() {
+          const outbox = yield* Outbox
+          const alice = recipient()
+          const t = 1_500_000
+          const { replyIds: [a0, a1], completed } = yield* commitReplies(alice, 2, t, undefined, { now: t, leaseRepliesFor: lease })
+          assert.deepStrictEqual([ids(completed.leased), completed.leased[0]?.attempts, completed.leased[0]?.reply.body], [[a0], 1, "reply 0"])
+          assert.deepStrictEqual(ids(yield* due(alice, t)), [], "the leased reply is not claimable, and the next waits behind it")
+          assert.deepStrictEqual(yield* outbox.markSent(completed.leased[0]!, `wamid.l0.${a0}`, t), { outcome: "sent", more: true })
+          const next = yield* due(alice, t)
+          assert.deepStrictEqual(ids(next), [a1])
+          assert.deepStrictEqual(yield* outbox.markSent(next[0]!, `wamid.l1.${a1}`, t), { outcome: "sent", more: false })
+        }))
+
+      it.effect("a turn's reply is not leased while an earlier reply of its recipient is pending: order comes first", () =>
+        Effect.gen(function*() {
+          const outbox = yield* Outbox
+          const bob = recipient()
+          const t = 1_600_000
+          const [b0] = yield* record(bob, 1, t)
+          const { replyIds: [b1], completed } = yield* commitReplies(bob, 1, t + 1, undefined, { now: t + 1, leaseRepliesFor: lease })
+          assert.deepStrictEqual(completed.leased, [])
+          const first = yield* due(bob, t + 2)
+          assert.deepStrictEqual(ids(first), [b0])
+          assert.deepStrictEqual(yield* outbox.markSent(first[0]!, `wamid.p0.${b0}`, t + 2), { outcome: "sent", more: true })
+          const second = yield* due(bob, t + 3)
+          assert.deepStrictEqual(ids(second), [b1])
+          assert.deepStrictEqual(yield* outbox.markSent(second[0]!, `wamid.p1.${b1}`, t + 3), { outcome: "sent", more: false })
+        }))
+
+      it.effect("a leased reply whose worker died is claimed once its lease passes, and that worker's late failure changes nothing", () =>
+        Effect.gen(function*() {
+          const outbox = yield* Outbox
+          const carol = recipient()
+          const t = 1_700_000
+          const { replyIds: [c0], completed } = yield* commitReplies(carol, 1, t, undefined, { now: t, leaseRepliesFor: lease })
+          assert.deepStrictEqual(ids(yield* due(carol, t + lease - 1)), [], "held for the whole lease")
+          const taken = yield* due(carol, t + lease + 1)
+          assert.deepStrictEqual([ids(taken), taken[0]?.attempts], [[c0], 2])
+          assert.strictEqual(yield* outbox.markFailed(completed.leased[0]!, "timeout: late", t + lease + 2, t + lease + 2), "stale")
+          assert.deepStrictEqual(yield* outbox.markSent(taken[0]!, `wamid.d0.${c0}`, t + lease + 3), { outcome: "sent", more: false })
         }))
 
       it.effect("a claimed reply is leased: not claimed again until the lease passes, then with one more attempt", () =>
@@ -159,8 +206,8 @@ export const outboxContract = <E, R = never>(name: string, options: OutboxContra
           // The stale sender's send did go out after all, slowly: both copies exist.
           const firstCopy = `wamid.copy1.${crypto.randomUUID()}`
           const secondCopy = `wamid.copy2.${crypto.randomUUID()}`
-          assert.strictEqual(yield* outbox.markSent(current, secondCopy, t + lease + 2_000), "sent")
-          assert.strictEqual(yield* outbox.markSent(stale, firstCopy, t + lease + 3_000), "duplicate", "a second copy is reported, not recorded over the first")
+          assert.strictEqual((yield* outbox.markSent(current, secondCopy, t + lease + 2_000)).outcome, "sent")
+          assert.strictEqual((yield* outbox.markSent(stale, firstCopy, t + lease + 3_000)).outcome, "duplicate", "a second copy is reported, not recorded over the first")
           assert.strictEqual(yield* outbox.sessionOfSent(firstCopy), session, "a tap on the first copy carries the session")
           assert.strictEqual(yield* outbox.sessionOfSent(secondCopy), session, "and so does a tap on the second")
           assert.strictEqual(yield* outbox.markFailed(stale, "transient: late 500", t + lease + 60_000, t + lease + 4_000), "stale")
@@ -390,7 +437,7 @@ export const runOutboxSchedule = (schedule: OutboxSchedule) =>
     let now = (outboxClock += 100 * lease)
     const head = (r: string) => recorded.get(r)!.find((id) => !sent.get(r)!.includes(id))
     const markSent = (entry: OutboxEntry) =>
-      Effect.map(outbox.markSent(entry, `wamid.${entry.replyId}`, now), (outcome) => {
+      Effect.map(outbox.markSent(entry, `wamid.${entry.replyId}`, now), ({ outcome }) => {
         if (outcome === "sent") sent.get(entry.to)!.push(entry.replyId)
       })
 

@@ -11,7 +11,8 @@ import { SessionStore } from "../../session/SessionStore.ts"
 import { MessageStore, type StoredMessage } from "../../conversation/StoredMessage.ts"
 import { defaultWorkerOptions, runWorkers, type Process, type WorkerOptions } from "../../intake/Workers.ts"
 import { drainOutbox } from "../drivers/drain.ts"
-import { defaultSenderOptions, runOutboxSender } from "../../delivery/OutboxSender.ts"
+import { defaultSenderOptions, makeOutboxSender } from "../../delivery/OutboxSender.ts"
+import { ReplyHandoff } from "../../delivery/ReplyHandoff.ts"
 import { RecordingMessenger, type SentReply } from "../doubles/RecordingMessenger.ts"
 
 /**
@@ -192,13 +193,15 @@ export const runConversation = Effect.fnUntraced(function*(steps: ReadonlyArray<
   const runId = crypto.randomUUID().slice(0, 8)
   let nextId = 0
 
-  const startWorkers = Effect.forkChild(runWorkers(workerOptions, process))
+  // The outbox sender runs alongside, as in the server, so taps answer replies already sent;
+  // the workers hand it the replies they commit, as the server's do. `Kill` spares it: an
+  // interrupted send is redelivered by design (at least once, deduplicated by the messenger
+  // on the reply id), and the recording messenger counts every send, which the exactly-once
+  // check below reads.
+  const outboxSender = yield* makeOutboxSender()
+  const sender = yield* Effect.forkChild(outboxSender.run)
+  const startWorkers = Effect.forkChild(runWorkers(workerOptions, process).pipe(Effect.provideService(ReplyHandoff, outboxSender.handoff)))
   let workers = yield* startWorkers
-  // The outbox sender runs alongside, as in the server, so taps answer replies already sent.
-  // `Kill` spares it: an interrupted send is redelivered by design (at least once, deduplicated
-  // by the messenger on the reply id), and the recording messenger counts every send, which
-  // the exactly-once check below reads.
-  const sender = yield* Effect.forkChild(runOutboxSender())
 
   const messageOf = (said: Said, sentAt: number) =>
     Effect.gen(function*() {
