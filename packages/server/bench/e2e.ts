@@ -148,7 +148,7 @@ const startServer = async (env: Record<string, string>, logPath: string) => {
   const log = openSync(logPath, "w")
   // Logs go to a file: the server pays for writing them as in production, and
   // this process does not spend CPU collecting them.
-  const child = spawn(process.execPath, [...serverNodeArgs, cli, "start"], {
+  const child = spawn(process.execPath, [...process.execArgv, ...serverNodeArgs, cli, "start"], {
     env: { ...process.env, PORT: String(port), LOG_FORMAT: "json", ...env },
     stdio: ["ignore", log, log]
   })
@@ -177,7 +177,7 @@ const tail = (path: string) => {
 
 const runLoad = (config: LoadConfig) =>
   new Promise<LoadResult>((resolve, reject) => {
-    const child = spawn(process.execPath, [loadgen, JSON.stringify(config)], { stdio: ["ignore", "pipe", "inherit"] })
+    const child = spawn(process.execPath, [...process.execArgv, loadgen, JSON.stringify(config)], { stdio: ["ignore", "pipe", "inherit"] })
     const forget = () => {
       const i = cleanups.findIndex((c) => c.run === stop)
       if (i >= 0) cleanups.splice(i, 1)
