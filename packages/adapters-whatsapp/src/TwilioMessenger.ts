@@ -90,6 +90,13 @@ export const makeTwilioMessenger = (config: TwilioConfig) =>
 export const TwilioMessenger = {
   layer: (config: TwilioConfig): Layer.Layer<Messenger> =>
     Layer.effect(Messenger, makeTwilioMessenger(config)).pipe(Layer.provide(FetchHttpClient.layer)),
+  /**
+   * The same on the `HttpClient` you provide (the server's: Node's own, on
+   * undici's dispatcher, cheaper per request than `fetch`). Every request is
+   * still bounded by `requestTimeout`.
+   */
+  layerWithClient: (config: TwilioConfig): Layer.Layer<Messenger, never, HttpClient.HttpClient> =>
+    Layer.effect(Messenger, makeTwilioMessenger(config)),
   /** `TWILIO_API_URL` (default https://api.twilio.com), `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`, `TWILIO_WHATSAPP_FROM`. */
   layerConfig: Layer.effect(
     Messenger,

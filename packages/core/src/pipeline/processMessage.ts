@@ -76,7 +76,8 @@ export const loadContext = (session: Session, preloaded?: ReadonlyArray<StoredMe
   stage("load_context", Effect.gen(function*() {
     const history = preloaded ?? (yield* (yield* MessageStore).recent(session.id, contextSize))
     yield* Metric.update(contextMessages, history.length)
-    yield* Effect.logInfo("context loaded").pipe(
+    // Debug: the "message processed" line says how many messages the assistant saw.
+    yield* Effect.logDebug("context loaded").pipe(
       Effect.annotateLogs({ event: "pipeline.context_loaded", sessionId: session.id, messages: history.length })
     )
     return history
@@ -173,10 +174,13 @@ export const processMessage = Effect.fn("processMessage")(function*(inbound: Inb
       yield* stage("escalate", Effect.flatMap(Effect.service(Handoff), (handoff) =>
         handoff.notify({ userId: user.id, sessionId: session.id, displayName: user.displayName, maskedPhone: maskPhone(user.phone), at })))
     }
+    // One line per message at info: what was decided, in which session, obtained how, on how much context.
     yield* Effect.logInfo("message processed").pipe(Effect.annotateLogs({
       event: "pipeline.processed",
       ...response.label,
-      sessionId: session.id
+      sessionId: session.id,
+      resolution: outcome,
+      context: history.length
     }))
     return buildTurn(context, response, at)
   }).pipe(Effect.provideService(RequestContext, RequestContext.of(context)))

@@ -48,7 +48,7 @@ export const resolveSession = Effect.fn("resolveSession")(function*(
     })
     if (unusable === undefined && Option.isSome(found)) {
       yield* countResolution("carried")
-      yield* Effect.logInfo("session resolved").pipe(
+      yield* Effect.logDebug("session resolved").pipe(
         Effect.annotateLogs({ event: "session.resolved", outcome: "carried", sessionId: found.value.id })
       )
       return { session: found.value, outcome: "carried" }
@@ -60,7 +60,8 @@ export const resolveSession = Effect.fn("resolveSession")(function*(
   }
   const result = yield* store.getOrCreateActive(userId, now, policy, recent === undefined ? undefined : { recent })
   yield* countResolution(result.outcome)
-  yield* Effect.logInfo("session resolved").pipe(
+  // A session created or expired is an event worth a line; reusing one is every message's case (debug).
+  yield* Effect.logWithLevel(result.outcome === "reused" ? "Debug" : "Info")("session resolved").pipe(
     Effect.annotateLogs({
       event: "session.resolved",
       outcome: result.outcome,
