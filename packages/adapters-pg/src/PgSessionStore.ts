@@ -36,11 +36,18 @@ const decodeOutcomeRow = Schema.decodeUnknownEffect(OutcomeRow)
 
 const decodeMessages = Schema.decodeUnknownEffect(Schema.Array(MessageRow))
 
-/** The message in a row of the session-with-messages statement: its `m_` columns, unprefixed (none when `m_id` is null). */
-const messageOf = (row: Record<string, unknown>): Record<string, unknown> | undefined =>
-  row.m_id === null || row.m_id === undefined
-    ? undefined
-    : Object.fromEntries(Object.entries(row).filter(([k]) => k.startsWith("m_")).map(([k, v]) => [k.slice(2), v]))
+/** The session in a row of the session-with-messages statement: its `s_` columns, unprefixed. */
+const sessionOf = (row: Record<string, unknown>) => ({
+  id: row.s_id,
+  subcontractor_id: row.s_subcontractor_id,
+  status: row.s_status,
+  created_at: row.s_created_at,
+  last_message_at: row.s_last_message_at,
+  ended_at: row.s_ended_at,
+  end_reason: row.s_end_reason,
+  outcome: row.s_outcome,
+  expired_id: row.s_expired_id
+})
 
 const toSession = (row: SessionRow): Session =>
   new Session({
@@ -59,14 +66,16 @@ const columns = "id::text AS id, subcontractor_id::text AS subcontractor_id, sta
  * `parley_get_or_create_session($1 user, $2 idle timeout, $3 now)` and the
  * resolved session's `$4` newest messages, in one statement: the function
  * runs once (a function scan is read once) and a lateral join reads the
- * messages of the session it returned. One row per message, the session's
- * columns repeated and the message's prefixed `m_`; one row with null `m_`
- * columns when the session has none. Also the SQL-only baseline's statement
- * in `npm run bench:e2e`.
+ * messages of the session it returned. One row per message, newest first,
+ * with the session's columns repeated beside it, prefixed `s_`; one row with
+ * null message columns when the session has none. Also the SQL-only
+ * baseline's statement in `npm run bench:e2e`.
  */
 export const getOrCreateSessionWithRecentSql = `
-  SELECT s.id::text AS id, s.subcontractor_id::text AS subcontractor_id, s.status, s.created_at, s.last_message_at,
-         s.ended_at, s.end_reason, s.outcome, s.expired_id::text AS expired_id, ${messageColumns("m", "m_")}
+  SELECT s.id::text AS s_id, s.subcontractor_id::text AS s_subcontractor_id, s.status AS s_status,
+         s.created_at AS s_created_at, s.last_message_at AS s_last_message_at, s.ended_at AS s_ended_at,
+         s.end_reason AS s_end_reason, s.outcome AS s_outcome, s.expired_id::text AS s_expired_id,
+         ${messageColumns("m")}
   FROM parley_get_or_create_session($1::uuid, $2::interval, $3::timestamptz) s
   LEFT JOIN LATERAL (
     SELECT * FROM messages WHERE messages.session_id = s.id ORDER BY messages.seq DESC LIMIT $4
@@ -136,8 +145,8 @@ export const makePgSessionStore = Effect.gen(function*() {
         // The session's row is repeated beside each of its recent messages (one row, message columns null, when it has none).
         Effect.flatMap((rows) =>
           Effect.all({
-            session: decodeOutcomeRow(rows[0]),
-            messages: decodeMessages(rows.flatMap((row) => messageOf(row as Record<string, unknown>) ?? []))
+            session: decodeOutcomeRow(sessionOf(rows[0] as Record<string, unknown>)),
+            messages: decodeMessages(rows[0] !== undefined && (rows[0] as Record<string, unknown>).id === null ? [] : rows)
           })
         ),
         Effect.map(({ session, messages }): GetOrCreateResult => ({ ...resultOf(session), recent: messages.map(toMessage) })),

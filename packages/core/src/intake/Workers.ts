@@ -124,7 +124,7 @@ export const handleClaim = (claim: Claim, options: WorkerOptions, process: Proce
     return handled
   }).pipe(
     // The parent of the message's spans: `processMessage` (and its stages) and `stage.commit`.
-    Effect.withSpan("handleClaim", { attributes: { "parley.inbox_entry": claim.entry.id, "parley.attempt": claim.entry.attempts } })
+    Effect.withSpan("handleClaim", { attributes: { "parley.inbox_entry": claim.entry.id, "parley.attempt": claim.entry.attempts } }, { captureStackTrace: false })
   )
 
 /**

@@ -41,7 +41,18 @@ export const directoryChanges = Metric.counter("parley_directory_changes_total",
 
 /** Adds `by` to the series of `metric` with these attributes: how every parley counter is counted (engine, plug-ins, server). */
 export const count = (metric: Metric.Metric<number, unknown>, attributes: Record<string, string>, by = 1) =>
-  Metric.update(Metric.withAttributes(metric, attributes), by)
+  Metric.update(seriesOf(metric, attributes), by)
+
+// Each series is built once and kept: counters are bumped for every message, with a handful of attribute sets.
+const series = new WeakMap<Metric.Metric<number, unknown>, Map<string, Metric.Metric<number, unknown>>>()
+const seriesOf = (metric: Metric.Metric<number, unknown>, attributes: Record<string, string>) => {
+  let byAttributes = series.get(metric)
+  if (byAttributes === undefined) series.set(metric, byAttributes = new Map())
+  const key = JSON.stringify(attributes)
+  let one = byAttributes.get(key)
+  if (one === undefined) byAttributes.set(key, one = Metric.withAttributes(metric, attributes))
+  return one
+}
 
 /** Records how long `effect` took, in seconds, into `histogram` — whether it succeeds or fails. */
 export const trackSeconds = (histogram: Metric.Metric<number, unknown>) =>
