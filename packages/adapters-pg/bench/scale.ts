@@ -51,7 +51,7 @@ const oneMessage = (user: { readonly id: string; readonly phone: string }, n: nu
     yield* statements.acceptInbox([{ provider: "meta", provider_message_id: id, sender: user.phone, payload: { body: "Bonjour" } }], now)
     const [claim] = yield* statements.claimInbox(new Date(), new Date(Date.now() + 60_000))
     if (claim === undefined) return yield* Effect.die(new Error("nothing to claim"))
-    const [session] = yield* sql.unsafe<{ id: string }>(getOrCreateSessionWithRecentSql, [user.id, "30 minutes", new Date(), 20])
+    const [session] = yield* sql.unsafe<{ s_id: string }>(getOrCreateSessionWithRecentSql, [user.id, "30 minutes", new Date(), 20])
     const at = new Date()
     const [committed] = yield* statements.commitTurn({
       id: claim.id,
@@ -59,13 +59,13 @@ const oneMessage = (user: { readonly id: string; readonly phone: string }, n: nu
       at,
       now: at,
       leaseUntil: new Date(at.getTime() + 30_000),
-      sessionId: session!.id,
+      sessionId: session!.s_id,
       escalate: false,
       messages: [
-        { session_id: session!.id, subcontractor_id: user.id, direction: "inbound", content: "Bonjour", provider_message_id: id, metadata: { intent: "greeting" }, created_at: at },
-        { session_id: session!.id, subcontractor_id: user.id, direction: "outbound", content: "Que voulez-vous faire ?", provider_message_id: null, metadata: { reply: { _tag: "TextReply", body: "menu" } }, created_at: at }
+        { session_id: session!.s_id, subcontractor_id: user.id, direction: "inbound", content: "Bonjour", provider_message_id: id, metadata: { intent: "greeting" }, created_at: at },
+        { session_id: session!.s_id, subcontractor_id: user.id, direction: "outbound", content: "Que voulez-vous faire ?", provider_message_id: null, metadata: { reply: { _tag: "TextReply", body: "menu" } }, created_at: at }
       ],
-      replies: [{ reply_id: `meta:${id}:0`, recipient: user.phone, session_id: session!.id, payload: { _tag: "TextReply", body: "menu" } }]
+      replies: [{ reply_id: `meta:${id}:0`, recipient: user.phone, session_id: session!.s_id, payload: { _tag: "TextReply", body: "menu" } }]
     })
     // The reply is leased to the committing worker, which sends it without a claim (else the sender claims it).
     const leased = committed?.leased_reply_id ?? null

@@ -70,7 +70,7 @@ export const oneMessage = (phone: string, providerMessageId: string, text: strin
 
     const [user] = yield* sql<{ id: string }>`SELECT id::text AS id, phone, display_name, locale FROM subcontractors WHERE phone = ${entry.payload.from}`
     if (user === undefined) return yield* Effect.die(new Error(`bench user ${entry.payload.from} is not seeded`))
-    const [session] = yield* sql.unsafe<{ id: string }>(getOrCreateSessionWithRecentSql, [user.id, idleTimeout, new Date(), contextSize])
+    const [session] = yield* sql.unsafe<{ s_id: string }>(getOrCreateSessionWithRecentSql, [user.id, idleTimeout, new Date(), contextSize])
     const tool = listsProjects(body)
       ? listReply(yield* sql<{ id: string; name: string; address: string | null }>`SELECT p.id::text AS id, p.name, p.address FROM projects p
           JOIN project_assignments a ON a.project_id = p.id
@@ -85,11 +85,11 @@ export const oneMessage = (phone: string, providerMessageId: string, text: strin
       at: at(turnAt),
       now: at(turnAt),
       leaseUntil: at(turnAt + outboxLease),
-      sessionId: session!.id,
+      sessionId: session!.s_id,
       escalate: false,
       messages: [
         {
-          session_id: session!.id,
+          session_id: session!.s_id,
           subcontractor_id: user.id,
           direction: "inbound",
           content: body,
@@ -98,7 +98,7 @@ export const oneMessage = (phone: string, providerMessageId: string, text: strin
           created_at: at(turnAt)
         },
         {
-          session_id: session!.id,
+          session_id: session!.s_id,
           subcontractor_id: user.id,
           direction: "outbound",
           content: tool.reply.body,
@@ -107,7 +107,7 @@ export const oneMessage = (phone: string, providerMessageId: string, text: strin
           created_at: at(turnAt + 1)
         }
       ],
-      replies: [{ reply_id: replyId, recipient: entry.payload.from, session_id: session!.id, payload: tool.reply }]
+      replies: [{ reply_id: replyId, recipient: entry.payload.from, session_id: session!.s_id, payload: tool.reply }]
     })
     if (committed?.committed !== true) return yield* Effect.die(new Error("lease lost in the SQL-only loop"))
 
