@@ -12,6 +12,7 @@ import {
   makeOutboxSender,
   type Reply,
   runOutboxSender,
+  SendFailed,
   StoreUnavailable
 } from "@parley/core"
 import { InMemoryMessagingLayer, InMemorySessionStore, makeInMemoryMessaging } from "@parley/core/memory"
@@ -132,6 +133,31 @@ describe("the outbox sender", () => {
       yield* Fiber.interrupt(fiber)
     }).pipe(Effect.provide(ports)))
 
+  it.effect("a retry is claimed when its backoff is over, not at the next idle poll", () =>
+    Effect.gen(function*() {
+      let calls = 0
+      const messenger = Messenger.of({
+        send: () => {
+          calls++
+          return calls === 1
+            ? Effect.fail(new SendFailed({ reason: "transient", retryable: true, message: "simulated 500" }))
+            : Effect.succeed({ providerMessageId: `wamid.retried.${crypto.randomUUID()}` })
+        },
+        markAsRead: () => Effect.void
+      })
+      yield* record(other, "retried")
+      const options = { ...defaultSenderOptions, idlePollMillis: 60_000, backoffMillis: () => 2_000 }
+      const sender = yield* runOutboxSender(options).pipe(Effect.provideService(Messenger, messenger), Effect.forkChild)
+      yield* eventually(() => calls === 1, "the first attempt")
+      yield* settle
+      yield* TestClock.adjust(Duration.millis(1_999))
+      yield* settle
+      assert.strictEqual(calls, 1, "still backing off")
+      yield* TestClock.adjust(Duration.millis(1))
+      yield* eventually(() => calls === 2, "the retry, 2 s after the failure (the idle poll is a minute)")
+      yield* Fiber.interrupt(sender)
+    }).pipe(Effect.provide(ports)))
+
   it.effect("a provider that never answers fails the send as a retryable timeout after the send timeout", () =>
     Effect.gen(function*() {
       const m = yield* makeMessenger
@@ -146,8 +172,8 @@ describe("the outbox sender", () => {
       yield* TestClock.adjust(Duration.millis(1))
       yield* Effect.repeat(Effect.yieldNow, { times: 50 })
       assert.strictEqual((yield* retried).count, 1, "timed out: rescheduled with backoff")
-      // Due after the backoff; a retry wakes nobody, the idle poll finds it.
-      yield* TestClock.adjust(Duration.millis(options.idlePollMillis))
+      // Claimed again when its backoff (1 s for a first attempt) is over, well before the idle poll.
+      yield* TestClock.adjust(Duration.millis(options.backoffMillis(1)))
       yield* eventually(() => m.calls() === 2, "the retry after the backoff")
       // Stopping waits for sends under way (each bounded by the send timeout): let this one answer.
       yield* Deferred.succeed(m.release, undefined)

@@ -51,8 +51,10 @@ export const checkSenderOptions = (options: SenderOptions): SenderOptions => {
  * answer is a retryable `timeout`); a retryable failure is rescheduled with
  * backoff, anything else is parked as dead. Outcomes are recorded under the
  * entry's claim token: a claim that went stale records nothing but a copy it
- * did deliver (counted as `duplicate`). Returns whether the sender should
- * claim again: the recipient has another reply pending, or this one failed.
+ * did deliver (counted as `duplicate`). Returns when the sender should claim
+ * again for what this delivery leaves behind: now (the recipient has another
+ * reply pending, or this one was parked or taken over), at the retry's time,
+ * or `undefined` (nothing is left).
  */
 export const deliver = (entry: OutboxEntry, options: SenderOptions) =>
   Effect.gen(function*() {
@@ -76,14 +78,12 @@ export const deliver = (entry: OutboxEntry, options: SenderOptions) =>
         yield* Effect.logWarning("reply delivered again").pipe(Effect.annotateLogs({ event: "outbox.duplicate", replyId: entry.replyId, attempt: entry.attempts }))
       }
       yield* count(outboxEvents, { event: outcome })
-      return more
+      return more ? now : undefined
     }
     const error = sent.failure
     const retry = error.retryable && entry.attempts < options.maxAttempts
-    const recorded = yield* whileStoreAway(
-      outbox.markFailed(entry, `${error.reason}: ${error.message}`, retry ? now + options.backoffMillis(entry.attempts) : undefined, now),
-      recordWithin
-    )
+    const retryAt = retry ? now + options.backoffMillis(entry.attempts) : undefined
+    const recorded = yield* whileStoreAway(outbox.markFailed(entry, `${error.reason}: ${error.message}`, retryAt, now), recordWithin)
     const event = recorded === "stale" ? "stale" : retry ? "retried" : "dead"
     yield* count(outboxEvents, { event })
     yield* Effect.logWarning("reply not delivered").pipe(Effect.annotateLogs({
@@ -92,7 +92,7 @@ export const deliver = (entry: OutboxEntry, options: SenderOptions) =>
       to: maskAddress(entry.to),
       reason: error.reason
     }))
-    return true
+    return event === "retried" ? retryAt : now
   })
 
 /**
@@ -106,9 +106,10 @@ export const deliver = (entry: OutboxEntry, options: SenderOptions) =>
  *
  * It claims only when there may be something to claim: at start, on a
  * wake-up (a reply committed elsewhere, a dead one retried), on its idle poll,
- * after a claim that filled its batch, and after a delivery whose recipient
- * has more pending or that failed. A sender that has just delivered the last
- * reply goes back to sleep without an empty claim.
+ * after a claim that filled its batch, after a delivery whose recipient has
+ * more pending or that was parked, and when a retry it scheduled is due. A
+ * sender that has just delivered the last reply goes back to sleep without an
+ * empty claim.
  *
  * On shutdown, sends already under way finish and are recorded (each bounded
  * by the send timeout) instead of being cut off and sent again by another
@@ -124,7 +125,13 @@ export const makeOutboxSender = (options: SenderOptions = defaultSenderOptions) 
     // A finished delivery frees a slot, and may have unblocked its recipient's next reply.
     const finished = makeWakeSignal()
     const idle = Duration.millis(options.idlePollMillis)
-    let claimNeeded = true
+    // Claim at the next turn of the loop (at start, woken, after a full batch)…
+    let claimNow = true
+    // …and at these times: what deliveries left behind (now, or a retry's due time).
+    let claimTimes: Array<number> = []
+    const claimBy = (at: number | undefined) => {
+      if (at !== undefined) claimTimes.push(at)
+    }
 
     // A reply whose lease passed while this process is still recording its
     // delivery is not sent a second time from here: that delivery's outcome
@@ -133,9 +140,7 @@ export const makeOutboxSender = (options: SenderOptions = defaultSenderOptions) 
       Effect.gen(function*() {
         for (const entry of entries.filter((e) => !inFlight.has(e.replyId))) {
           const fiber = yield* deliver(entry, options).pipe(
-            Effect.map((again) => {
-              if (again) claimNeeded = true
-            }),
+            Effect.map(claimBy),
             runOnce,
             Effect.ensuring(Effect.suspend(() => {
               inFlight.delete(entry.replyId)
@@ -161,16 +166,21 @@ export const makeOutboxSender = (options: SenderOptions = defaultSenderOptions) 
     const iteration = Effect.gen(function*() {
       const free = options.concurrency - inFlight.size
       if (free <= 0) return yield* finished.wait(idle)
-      if (claimNeeded) {
-        claimNeeded = false
+      const now = yield* Clock.currentTimeMillis
+      const next = Math.min(...claimTimes)
+      if (claimNow || next <= now) {
+        // This claim finds whatever came due until now; later times stay scheduled.
+        claimNow = false
+        claimTimes = claimTimes.filter((t) => t > now)
         const limit = Math.min(options.batch, free)
         // A full claim may have left more behind.
-        if ((yield* claimAndStart(limit)) >= limit) claimNeeded = true
+        if ((yield* claimAndStart(limit)) >= limit) claimNow = true
         return
       }
+      // Woken, the idle poll, or the next scheduled time: claim.
       yield* Effect.raceFirst(
-        Effect.andThen(outbox.awaitWork(options.idlePollMillis), Effect.sync(() => {
-          claimNeeded = true
+        Effect.andThen(outbox.awaitWork(Math.min(options.idlePollMillis, next - now)), Effect.sync(() => {
+          claimNow = true
         })),
         finished.wait(idle)
       )
