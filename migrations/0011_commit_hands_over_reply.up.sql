@@ -28,7 +28,16 @@ DECLARE
   v_unleased integer;
 BEGIN
   IF NOT parley_inbox_settle(p_id, p_token, 'done', p_at, NULL, NULL, p_inbox_channel) THEN
-    RETURN QUERY SELECT false, true, NULL::text, NULL::uuid, false;
+    -- Retried after its answer was lost (the connection died as it committed): if this very
+    -- claim committed the turn, the reply it leased is still leased under its token, and is
+    -- handed back, so the caller delivers it now instead of leaving it for its whole lease.
+    SELECT o.reply_id INTO v_leased FROM outbox o
+    WHERE o.reply_id = p_replies -> 0 ->> 'reply_id' AND o.lease_token = p_token AND o.state = 'pending';
+    IF FOUND THEN
+      RETURN QUERY SELECT true, true, v_leased, p_token, false;
+    ELSE
+      RETURN QUERY SELECT false, true, NULL::text, NULL::uuid, false;
+    END IF;
     RETURN;
   END IF;
   INSERT INTO messages (session_id, subcontractor_id, direction, content, provider_message_id, metadata, created_at)
@@ -53,7 +62,9 @@ BEGIN
     -- The first reply is leased to the caller only if it is its recipient's next one.
     v_lease := p_lease_until IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.recipient = v_recipient AND o.state = 'pending');
-    IF v_lease THEN v_token := gen_random_uuid(); END IF;
+    -- The claim's own token fences the reply's lease (unique like any token), so a retried
+    -- commit can tell the reply it leased (above).
+    IF v_lease THEN v_token := p_token; END IF;
     WITH inserted AS (
       INSERT INTO outbox (reply_id, recipient, session_id, payload, available_at, created_at, attempts, lease_token)
       SELECT r.reply_id, r.recipient, r.session_id, r.payload,

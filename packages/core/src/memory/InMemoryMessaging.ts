@@ -116,7 +116,13 @@ export const makeInMemoryMessaging = Effect.gen(function*() {
       Effect.gen(function*() {
         const now = options?.now ?? turn.at
         const row = owned(claim)
-        if (row === undefined) return yield* new LeaseLost({ entryId: claim.entry.id })
+        if (row === undefined) {
+          // Retried after this claim already committed (its answer lost): the reply it leased is handed back.
+          const first = turn.replies[0]
+          const leased = first === undefined ? undefined : outbox.find((r) => r.entry.replyId === first.replyId && r.state === "pending" && r.entry.token === claim.token)
+          if (leased !== undefined) return { more: true, leased: [leased.entry] } satisfies Completed
+          return yield* new LeaseLost({ entryId: claim.entry.id })
+        }
         row.state = "done"
         appendMessages(turn.messages)
         if (turn.sessionId !== undefined) {
@@ -130,7 +136,7 @@ export const makeInMemoryMessaging = Effect.gen(function*() {
         // The turn's first reply is leased to the caller when nothing of its recipient is pending before it.
         const first = turn.replies[0]
         const lease = options?.leaseRepliesFor !== undefined && first !== undefined && pendingOf(first.to).length === 0
-          ? { token: String(++tokens), until: now + options.leaseRepliesFor }
+          ? { token: claim.token, until: now + options.leaseRepliesFor }
           : undefined
         const leased: Array<OutboxEntry> = []
         turn.replies.forEach((reply, i) => {

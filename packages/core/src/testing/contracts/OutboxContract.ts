@@ -165,6 +165,35 @@ export const outboxContract = <E, R = never>(name: string, options: OutboxContra
           assert.deepStrictEqual(yield* outbox.markSent(second[0]!, `wamid.p1.${b1}`, t + 3), { outcome: "sent", more: false })
         }))
 
+      it.effect("a commit retried after its answer was lost hands back the reply it leased, which nobody else can claim", () =>
+        Effect.gen(function*() {
+          const inbox = yield* Inbox
+          const outbox = yield* Outbox
+          const dan = recipient()
+          const t = 1_650_000
+          const id = `wamid.retried.${crypto.randomUUID()}`
+          yield* inbox.accept([new InboundMessage({ provider: "meta", providerMessageId: id, from: dan, sentAt: t, content: { _tag: "Text", body: "hi" } })], t)
+          let claim: Claim | undefined
+          const others: Array<Claim> = []
+          while (claim === undefined) {
+            const next = yield* inbox.claim(t, inboxLease)
+            if (next === undefined) return yield* Effect.die(new Error("the message cannot be claimed"))
+            if (next.entry.message.providerMessageId === id) claim = next
+            else others.push(next)
+          }
+          yield* Effect.forEach(others, (c) => inbox.release(c), { discard: true })
+          const turn = { messages: [], replies: [{ replyId: `meta:${id}:0`, to: dan, reply: { _tag: "TextReply" as const, body: "reply 0" } }], escalate: false, at: t }
+          const first = yield* inbox.complete(claim, turn, { now: t, leaseRepliesFor: lease })
+          // The same commit again, as a worker whose connection died before the answer retries it.
+          const again = yield* inbox.complete(claim, turn, { now: t + 1, leaseRepliesFor: lease })
+          assert.deepStrictEqual(ids(again.leased), ids(first.leased))
+          assert.strictEqual(again.leased[0]?.token, first.leased[0]?.token)
+          assert.deepStrictEqual(ids(yield* due(dan, t + 2)), [], "still leased to the committing worker")
+          assert.strictEqual((yield* outbox.markSent(again.leased[0]!, `wamid.r.${id}`, t + 3)).outcome, "sent")
+          const lost = yield* Effect.flip(inbox.complete(claim, turn, { now: t + 4, leaseRepliesFor: lease }))
+          assert.strictEqual(lost._tag, "LeaseLost", "once the reply is sent there is nothing to hand back")
+        }))
+
       it.effect("a leased reply whose worker died is claimed once its lease passes, and that worker's late failure changes nothing", () =>
         Effect.gen(function*() {
           const outbox = yield* Outbox
