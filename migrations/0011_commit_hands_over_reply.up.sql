@@ -1,6 +1,7 @@
 -- Fewer round trips per message (issue 15): the commit tells the worker whether
 -- more work is ready, and leases the turn's reply to the committing process so
--- its sender delivers it without a claim.
+-- its sender delivers it without a claim; marking a reply sent says whether its
+-- recipient has more.
 --
 -- This is an overload of migration 0010's parley_commit_turn (two more
 -- arguments, a row instead of a boolean): instances still running the old
@@ -31,8 +32,11 @@ BEGIN
     -- Retried after its answer was lost (the connection died as it committed): if this very
     -- claim committed the turn, the reply it leased is still leased under its token, and is
     -- handed back, so the caller delivers it now instead of leaving it for its whole lease.
-    SELECT o.reply_id INTO v_leased FROM outbox o
-    WHERE o.reply_id = p_replies -> 0 ->> 'reply_id' AND o.lease_token = p_token AND o.state = 'pending';
+    -- Its lease starts again now: the caller will take a whole lease to send it and record that.
+    UPDATE outbox o SET available_at = p_lease_until
+    WHERE o.reply_id = p_replies -> 0 ->> 'reply_id' AND o.lease_token = p_token AND o.state = 'pending'
+      AND p_lease_until IS NOT NULL
+    RETURNING o.reply_id INTO v_leased;
     IF FOUND THEN
       RETURN QUERY SELECT true, true, v_leased, p_token, false;
     ELSE
@@ -91,5 +95,35 @@ BEGIN
     v_leased,
     CASE WHEN v_leased IS NULL THEN NULL ELSE v_token END,
     v_notified;
+END
+$$;
+
+-- A delivery recorded (see MessagingSql.markSent), and whether its recipient has another reply
+-- pending. `more` is read after taking the recipient's lock that parley_commit_turn takes, in a
+-- statement of its own (a fresh snapshot): a turn committed for the same recipient meanwhile is
+-- either seen here (its commit held the lock first), or saw this reply sent and leased its own
+-- (this held it first). A single statement's snapshot could miss both, and the reply would wait
+-- for a sender's idle poll.
+CREATE FUNCTION parley_outbox_mark_sent(p_reply_id text, p_provider_message_id text, p_at timestamptz)
+RETURNS TABLE (first boolean, more boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_recipient text;
+  v_first boolean;
+BEGIN
+  INSERT INTO outbox_deliveries (provider_message_id, reply_id, sent_at)
+  VALUES (p_provider_message_id, p_reply_id, p_at)
+  ON CONFLICT (provider_message_id) DO NOTHING;
+  UPDATE outbox SET state = 'sent', provider_message_id = p_provider_message_id, sent_at = p_at, lease_token = NULL
+  WHERE reply_id = p_reply_id AND state = 'pending';
+  v_first := FOUND;
+  SELECT o.recipient INTO v_recipient FROM outbox o WHERE o.reply_id = p_reply_id;
+  IF v_recipient IS NULL THEN
+    RETURN QUERY SELECT v_first, false;
+    RETURN;
+  END IF;
+  PERFORM pg_advisory_xact_lock(hashtextextended('parley_outbox:' || v_recipient, 0));
+  RETURN QUERY SELECT v_first,
+    EXISTS (SELECT 1 FROM outbox o WHERE o.recipient = v_recipient AND o.state = 'pending' AND o.reply_id <> p_reply_id);
 END
 $$;

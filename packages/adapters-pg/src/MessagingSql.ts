@@ -136,22 +136,12 @@ export const messagingSql = (sql: PgClient.PgClient) => ({
    * kept (a tap on that copy carries the reply's session), and a pending reply
    * becomes sent. A reply already sent stays as it was: this copy is a
    * duplicate (`first` is false). `more`: its recipient has another reply
-   * pending (the statement's snapshot still shows this one pending: it is left out).
+   * pending, read under the recipient's lock that the commit takes, with a
+   * fresh snapshot (`parley_outbox_mark_sent`, migration 0011), so a turn
+   * committed for the recipient meanwhile is never missed by both sides.
    */
   markSent: (replyId: string, providerMessageId: string, at: Date) =>
-    sql<{ first: boolean; more: boolean }>`
-      WITH delivery AS (
-        INSERT INTO outbox_deliveries (provider_message_id, reply_id, sent_at)
-        VALUES (${providerMessageId}, ${replyId}, ${at})
-        ON CONFLICT (provider_message_id) DO NOTHING
-      ), sent AS (
-        UPDATE outbox SET state = 'sent', provider_message_id = ${providerMessageId}, sent_at = ${at}, lease_token = NULL
-        WHERE reply_id = ${replyId} AND state = 'pending'
-        RETURNING reply_id
-      )
-      SELECT EXISTS (SELECT 1 FROM sent) AS first,
-        EXISTS (SELECT 1 FROM outbox o JOIN outbox r ON r.reply_id = ${replyId}
-                WHERE o.recipient = r.recipient AND o.state = 'pending' AND o.reply_id <> ${replyId}) AS more`,
+    sql<{ first: boolean; more: boolean }>`SELECT first, more FROM parley_outbox_mark_sent(${replyId}, ${providerMessageId}, ${at})`,
 
   /** A failed send is recorded only by the claim that holds the reply: a stale one changes nothing. */
   markFailed: (replyId: string, token: string, error: string, retryAt: Date | null, now: Date) =>

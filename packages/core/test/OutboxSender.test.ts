@@ -133,6 +133,22 @@ describe("the outbox sender", () => {
       yield* Fiber.interrupt(fiber)
     }).pipe(Effect.provide(ports)))
 
+  it.effect("has room for a handed-over reply only while a delivery slot is free", () =>
+    Effect.gen(function*() {
+      const m = yield* makeMessenger
+      yield* record(hung, "holds the only slot")
+      const sender = yield* makeOutboxSender({ ...defaultSenderOptions, concurrency: 1, idlePollMillis: 60_000 }).pipe(Effect.provideService(Messenger, m.messenger))
+      assert.isTrue(yield* sender.handoff.hasRoom)
+      const fiber = yield* Effect.forkChild(sender.run)
+      yield* eventually(() => m.calls() === 1, "the hung send under way")
+      assert.isFalse(yield* sender.handoff.hasRoom, "the one slot is taken: a worker leaves its reply to be claimed")
+      yield* Deferred.succeed(m.release, undefined)
+      yield* eventually(() => m.sent.length === 1, "the hung send answering")
+      yield* settle
+      assert.isTrue(yield* sender.handoff.hasRoom)
+      yield* Fiber.interrupt(fiber)
+    }).pipe(Effect.provide(ports)))
+
   it.effect("a retry is claimed when its backoff is over, not at the next idle poll", () =>
     Effect.gen(function*() {
       let calls = 0

@@ -8,6 +8,7 @@ import {
   Inbox,
   PhoneNumber,
   type Process,
+  ReplyHandoff,
   StoreUnavailable,
   type Turn,
   type WorkerOptions
@@ -62,6 +63,66 @@ describe("workers across a store outage", () => {
       assert.strictEqual((yield* Fiber.join(worker)).outcome, "processed")
       const entry = (yield* inspect).inbox.find((e) => e.entry.message.providerMessageId === "wamid.outage")
       assert.deepStrictEqual([entry?.state, entry?.entry.attempts], ["done", 1], "committed by the same claim, no attempt lost")
+    }).pipe(Effect.provide(InMemorySessionStore)))
+
+  it.effect("a shutdown while the commit is retried after a lost answer still hands the reply it leased over", () =>
+    Effect.gen(function*() {
+      const base = yield* makeInMemoryMessaging
+      // The first commit goes through but its answer is lost, as when the connection dies as it commits.
+      let attempts = 0
+      const inbox = Inbox.of({
+        ...base.inbox,
+        complete: (claim, turn, options) =>
+          Effect.flatMap(base.inbox.complete(claim, turn, options), (completed) => (++attempts === 1 ? Effect.fail(outage("inbox.complete")) : Effect.succeed(completed)))
+      })
+      const handedOver: Array<string> = []
+      const handoff = ReplyHandoff.of({
+        leaseMillis: 30_000,
+        hasRoom: Effect.succeed(true),
+        handOver: (entries) => Effect.sync(() => handedOver.push(...entries.map((e) => e.replyId)))
+      })
+      const now = yield* Clock.currentTimeMillis
+      const from = PhoneNumber.make("+33633333333")
+      yield* inbox.accept([new InboundMessage({ provider: "meta", providerMessageId: "wamid.lost", from, sentAt: now, content: { _tag: "Text", body: "hi" } })], now)
+      const claim = (yield* inbox.claim(now, defaultWorkerOptions.lease))!
+      const turn = Clock.currentTimeMillis.pipe(Effect.map((at): Turn => ({
+        messages: [],
+        replies: [{ replyId: "meta:wamid.lost:0", to: from, reply: { _tag: "TextReply", body: "hello" } }],
+        escalate: false,
+        at
+      })))
+      const worker = yield* handleWith(claim, defaultWorkerOptions, turn).pipe(
+        Effect.provideService(Inbox, inbox),
+        Effect.provideService(ReplyHandoff, handoff),
+        Effect.forkChild
+      )
+      yield* Effect.repeat(Effect.yieldNow, { times: 50 })
+      assert.strictEqual(attempts, 1, "the first attempt committed, its answer lost: the worker waits to retry")
+      // The shutdown comes during that wait.
+      const stopping = yield* Effect.forkChild(Fiber.interrupt(worker))
+      yield* TestClock.adjust(Duration.seconds(1))
+      yield* Fiber.join(stopping)
+      assert.deepStrictEqual(handedOver, ["meta:wamid.lost:0"], "the retry found the reply leased to this claim and handed it over")
+    }).pipe(Effect.provide(InMemorySessionStore)))
+
+  it.effect("a sender without a free slot is handed nothing: the reply is left in the outbox to be claimed", () =>
+    Effect.gen(function*() {
+      const base = yield* makeInMemoryMessaging
+      const handedOver: Array<string> = []
+      const full = ReplyHandoff.of({
+        leaseMillis: 30_000,
+        hasRoom: Effect.succeed(false),
+        handOver: (entries) => Effect.sync(() => handedOver.push(...entries.map((e) => e.replyId)))
+      })
+      const now = yield* Clock.currentTimeMillis
+      const from = PhoneNumber.make("+33644444444")
+      yield* base.inbox.accept([new InboundMessage({ provider: "meta", providerMessageId: "wamid.full", from, sentAt: now, content: { _tag: "Text", body: "hi" } })], now)
+      const claim = (yield* base.inbox.claim(now, defaultWorkerOptions.lease))!
+      const turn = Effect.succeed<Turn>({ messages: [], replies: [{ replyId: "meta:wamid.full:0", to: from, reply: { _tag: "TextReply", body: "hello" } }], escalate: false, at: now })
+      const handled = yield* handleWith(claim, defaultWorkerOptions, turn).pipe(Effect.provideService(Inbox, base.inbox), Effect.provideService(ReplyHandoff, full))
+      assert.strictEqual(handled.outcome, "processed")
+      assert.deepStrictEqual(handedOver, [])
+      assert.deepStrictEqual((yield* base.outbox.claimDue(now, 10, 30_000)).map((e) => e.replyId), ["meta:wamid.full:0"], "claimable at once")
     }).pipe(Effect.provide(InMemorySessionStore)))
 
   it.effect("a refusal that is not an outage is not retried: the entry is failed at once", () =>

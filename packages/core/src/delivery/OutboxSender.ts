@@ -191,7 +191,11 @@ export const makeOutboxSender = (options: SenderOptions = defaultSenderOptions) 
         runForever("outbox.error"),
         Effect.ensuring(Effect.suspend(() => Fiber.awaitAll([...inFlight.values()])))
       ),
-      handoff: ReplyHandoff.of({ leaseMillis: options.leaseMillis, handOver: start })
+      handoff: ReplyHandoff.of({
+        leaseMillis: options.leaseMillis,
+        hasRoom: Effect.sync(() => inFlight.size < options.concurrency),
+        handOver: start
+      })
     }
   })
 

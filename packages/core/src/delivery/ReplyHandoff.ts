@@ -11,6 +11,13 @@ import type { OutboxEntry } from "./Outbox.ts"
 export class ReplyHandoff extends Context.Service<ReplyHandoff, {
   /** How long a handed-over reply is leased for: the sender's outbox lease. */
   readonly leaseMillis: number
+  /**
+   * Whether the sender has a free delivery slot: a worker asks for its reply
+   * only then, so handed-over replies respect the sender's `concurrency` (a
+   * slow provider does not get a send per committed turn); otherwise the
+   * reply waits in the outbox to be claimed.
+   */
+  readonly hasRoom: Effect.Effect<boolean>
   /** Starts delivering replies leased to this process, as if the sender had claimed them. */
   handOver(entries: ReadonlyArray<OutboxEntry>): Effect.Effect<void>
 }>()("@parley/core/ReplyHandoff") {}

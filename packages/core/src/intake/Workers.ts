@@ -50,16 +50,15 @@ export const commitTurn = (claim: Claim, turn: Turn, lease: Duration.Duration = 
   Effect.gen(function*() {
     const inbox = yield* Inbox
     const handoff = yield* Effect.serviceOption(ReplyHandoff)
+    // Only while the sender has a free slot: handed-over replies count against its concurrency.
+    const leaseFor = Option.isSome(handoff) && turn.replies.length > 0 && (yield* handoff.value.hasRoom) ? handoff.value.leaseMillis : undefined
     const commitAndHandOver = Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      inbox.complete(claim, turn, {
-        now,
-        ...(Option.isSome(handoff) && turn.replies.length > 0 ? { leaseRepliesFor: handoff.value.leaseMillis } : {})
-      })
-    ).pipe(
-      Effect.tap((completed) => (Option.isSome(handoff) && completed.leased.length > 0 ? handoff.value.handOver(completed.leased) : Effect.void)),
-      Effect.uninterruptible
-    )
+      inbox.complete(claim, turn, { now, ...(leaseFor === undefined ? {} : { leaseRepliesFor: leaseFor }) })
+    ).pipe(Effect.tap((completed) => (Option.isSome(handoff) && completed.leased.length > 0 ? handoff.value.handOver(completed.leased) : Effect.void)))
+    // Uninterruptible as a whole, retries included (bounded by the lease): a shutdown between an
+    // attempt whose answer was lost and its retry would leave the reply it leased for a whole lease.
     return yield* whileStoreAway(commitAndHandOver, lease).pipe(
+      Effect.uninterruptible,
       Effect.catchTag("StoreUnavailable", (e) => Effect.fail(new PipelineError({ stage: "commit", message: e.message })))
     )
   }).pipe(observeStage("commit"))

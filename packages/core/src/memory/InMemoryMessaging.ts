@@ -98,10 +98,10 @@ export const makeInMemoryMessaging = Effect.gen(function*() {
         row.token = String(++tokens)
         row.leaseUntil = now + Duration.toMillis(lease)
         row.entry = { ...row.entry, attempts: row.entry.attempts + 1 }
-        return { entry: row.entry, token: row.token, leaseUntil: row.leaseUntil } satisfies Claim
+        // Another queue is ready too: the wake-up passes on to one more idle worker, as on Postgres.
+        return { claim: { entry: row.entry, token: row.token, leaseUntil: row.leaseUntil } satisfies Claim, more: claimableHead(now) !== undefined }
       }).pipe(
-        // Work found: there may be more, so the wake-up passes on to one more idle worker.
-        Effect.tap((claim) => (claim === undefined ? Effect.void : inboxSignal.notify))
+        Effect.flatMap((found) => (found?.more === true ? Effect.as(inboxSignal.notify, found.claim) : Effect.succeed(found?.claim)))
       ),
 
     extend: (claim, now, lease) =>
@@ -119,8 +119,14 @@ export const makeInMemoryMessaging = Effect.gen(function*() {
         if (row === undefined) {
           // Retried after this claim already committed (its answer lost): the reply it leased is handed back.
           const first = turn.replies[0]
-          const leased = first === undefined ? undefined : outbox.find((r) => r.entry.replyId === first.replyId && r.state === "pending" && r.entry.token === claim.token)
-          if (leased !== undefined) return { more: true, leased: [leased.entry] } satisfies Completed
+          const leased = first === undefined || options?.leaseRepliesFor === undefined
+            ? undefined
+            : outbox.find((r) => r.entry.replyId === first.replyId && r.state === "pending" && r.entry.token === claim.token)
+          if (leased !== undefined && options?.leaseRepliesFor !== undefined) {
+            // Its lease starts again now: the caller takes a whole lease to send it and record that.
+            leased.availableAt = now + options.leaseRepliesFor
+            return { more: true, leased: [leased.entry] } satisfies Completed
+          }
           return yield* new LeaseLost({ entryId: claim.entry.id })
         }
         row.state = "done"

@@ -185,12 +185,12 @@ export const outboxContract = <E, R = never>(name: string, options: OutboxContra
           const turn = { messages: [], replies: [{ replyId: `meta:${id}:0`, to: dan, reply: { _tag: "TextReply" as const, body: "reply 0" } }], escalate: false, at: t }
           const first = yield* inbox.complete(claim, turn, { now: t, leaseRepliesFor: lease })
           // The same commit again, as a worker whose connection died before the answer retries it.
-          const again = yield* inbox.complete(claim, turn, { now: t + 1, leaseRepliesFor: lease })
+          const again = yield* inbox.complete(claim, turn, { now: t + 10_000, leaseRepliesFor: lease })
           assert.deepStrictEqual(ids(again.leased), ids(first.leased))
           assert.strictEqual(again.leased[0]?.token, first.leased[0]?.token)
-          assert.deepStrictEqual(ids(yield* due(dan, t + 2)), [], "still leased to the committing worker")
-          assert.strictEqual((yield* outbox.markSent(again.leased[0]!, `wamid.r.${id}`, t + 3)).outcome, "sent")
-          const lost = yield* Effect.flip(inbox.complete(claim, turn, { now: t + 4, leaseRepliesFor: lease }))
+          assert.deepStrictEqual(ids(yield* due(dan, t + lease + 5_000)), [], "its lease started again with the retry: a whole lease to send and record it")
+          assert.strictEqual((yield* outbox.markSent(again.leased[0]!, `wamid.r.${id}`, t + lease + 6_000)).outcome, "sent")
+          const lost = yield* Effect.flip(inbox.complete(claim, turn, { now: t + lease + 7_000, leaseRepliesFor: lease }))
           assert.strictEqual(lost._tag, "LeaseLost", "once the reply is sent there is nothing to hand back")
         }))
 
