@@ -25,8 +25,8 @@ import { isDevMode, type ServerConfig } from "./ServerConfig.ts"
 /**
  * The provider side: real credentials when configured, else the simulator and
  * the fake Graph API. Outbound calls go through undici's dispatcher directly
- * (`NodeHttpClient.layerUndici`): `fetch` added web streams to every send, a
- * tenth of the server's CPU per message in `npm run bench:e2e`.
+ * (`NodeHttpClient.layerUndici`): `fetch` adds web streams to every send (with
+ * them, about 8 % of the server's profile in `npm run bench:e2e`).
  */
 const providers = (config: ServerConfig, selfUrl: string) => Layer.provide(providersOn(config, selfUrl), NodeHttpClient.layerUndici)
 
