@@ -81,7 +81,7 @@ export { ReplyHandoff } from "./delivery/ReplyHandoff.ts"
 
 // Retention: what is kept, for how long.
 export { defaultPrunerOptions, longestRedeliveryWindow, pruneOnce, type PrunerOptions, PrunerLayer, Retention, retentionConfig, runPruner } from "./retention/Retention.ts"
-export { checkSenderOptions, defaultSenderOptions, deliver, makeOutboxSender, OutboxSenderLayer, runOutboxSender, type SenderOptions } from "./delivery/OutboxSender.ts"
+export { checkSenderOptions, defaultSenderOptions, deliver, type Delivered, makeOutboxSender, OutboxSenderLayer, runOutboxSender, type SenderOptions } from "./delivery/OutboxSender.ts"
 
 // Escalation: a human takes over.
 export { Handoff, type HandoffRequest, logHandoff } from "./escalation/Handoff.ts"

@@ -133,6 +133,48 @@ describe("the outbox sender", () => {
       yield* Fiber.interrupt(fiber)
     }).pipe(Effect.provide(ports)))
 
+  it.effect("a reply this process has just delivered is not sent again by a claim made while it was in flight", () =>
+    Effect.gen(function*() {
+      // The reply's lease passes before its handover (a paused process, a commit whose answer
+      // was slow): the sender's poll claims it again, and that claim's answer arrives only after
+      // the handed-over delivery has sent it and recorded it sent.
+      const outbox = yield* Outbox
+      const claimGate = yield* Deferred.make<void>()
+      const claimed = yield* Deferred.make<void>()
+      let claims = 0
+      const gated = Outbox.of({
+        ...outbox,
+        claimDue: (now, limit, lease) =>
+          Effect.gen(function*() {
+            const due = yield* outbox.claimDue(now, limit, lease)
+            if (++claims === 1) return due
+            yield* Deferred.succeed(claimed, undefined)
+            yield* Deferred.await(claimGate)
+            return due
+          })
+      })
+      const sends: Array<string> = []
+      const messenger = Messenger.of({
+        send: (_to, _reply, replyId) => Effect.sync(() => sends.push(replyId)).pipe(Effect.as({ providerMessageId: `wamid.once.${crypto.randomUUID()}` })),
+        markAsRead: () => Effect.void
+      })
+      // The poll comes after the lease has passed.
+      const options = { ...defaultSenderOptions, idlePollMillis: 60_000 }
+      const sender = yield* makeOutboxSender(options).pipe(Effect.provideService(Outbox, gated), Effect.provideService(Messenger, messenger))
+      const fiber = yield* Effect.forkChild(sender.run)
+      yield* settle
+      const handed = yield* recordLeased(other, ["once"], options.leaseMillis)
+      yield* TestClock.adjust(Duration.millis(options.idlePollMillis + 1))
+      yield* Deferred.await(claimed)
+      yield* sender.handoff.handOver(handed.leased)
+      yield* eventually(() => sends.length === 1, "the handed-over send")
+      yield* settle
+      yield* Deferred.succeed(claimGate, undefined)
+      yield* settle
+      assert.deepStrictEqual(sends, [handed.leased[0]!.replyId], "sent once")
+      yield* Fiber.interrupt(fiber)
+    }).pipe(Effect.provide(ports)))
+
   it.effect("has room for a handed-over reply only while a delivery slot is free", () =>
     Effect.gen(function*() {
       const m = yield* makeMessenger

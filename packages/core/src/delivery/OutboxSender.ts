@@ -51,10 +51,10 @@ export const checkSenderOptions = (options: SenderOptions): SenderOptions => {
  * answer is a retryable `timeout`); a retryable failure is rescheduled with
  * backoff, anything else is parked as dead. Outcomes are recorded under the
  * entry's claim token: a claim that went stale records nothing but a copy it
- * did deliver (counted as `duplicate`). Returns when the sender should claim
- * again for what this delivery leaves behind: now (the recipient has another
- * reply pending, or this one was parked or taken over), at the retry's time,
- * or `undefined` (nothing is left).
+ * did deliver (counted as `duplicate`). Returns whether the reply is now
+ * recorded sent, and when the sender should claim again for what this
+ * delivery leaves behind: now (the recipient has another reply pending, or
+ * this one was parked or taken over), at the retry's time, or never.
  */
 export const deliver = (entry: OutboxEntry, options: SenderOptions) =>
   Effect.gen(function*() {
@@ -78,7 +78,7 @@ export const deliver = (entry: OutboxEntry, options: SenderOptions) =>
         yield* Effect.logWarning("reply delivered again").pipe(Effect.annotateLogs({ event: "outbox.duplicate", replyId: entry.replyId, attempt: entry.attempts }))
       }
       yield* count(outboxEvents, { event: outcome })
-      return more ? now : undefined
+      return { sent: true, claimAgainAt: more ? now : undefined } satisfies Delivered
     }
     const error = sent.failure
     const retry = error.retryable && entry.attempts < options.maxAttempts
@@ -92,8 +92,17 @@ export const deliver = (entry: OutboxEntry, options: SenderOptions) =>
       to: maskAddress(entry.to),
       reason: error.reason
     }))
-    return event === "retried" ? retryAt : now
+    return { sent: false, claimAgainAt: event === "retried" ? retryAt : now } satisfies Delivered
   })
+
+/** What `deliver` reports: see there. */
+export interface Delivered {
+  readonly sent: boolean
+  readonly claimAgainAt: number | undefined
+}
+
+/** How many delivered reply ids a sender remembers (see `makeOutboxSender`). */
+const rememberedDeliveries = 4096
 
 /**
  * Delivers due replies as a pool of `concurrency` independent deliveries:
@@ -129,18 +138,26 @@ export const makeOutboxSender = (options: SenderOptions = defaultSenderOptions) 
     let claimNow = true
     // …and at these times: what deliveries left behind (now, or a retry's due time).
     let claimTimes: Array<number> = []
-    const claimBy = (at: number | undefined) => {
-      if (at !== undefined) claimTimes.push(at)
+    // Replies this process recorded sent, the latest few thousand. A claim made once a reply's
+    // lease had passed (the process paused, a commit answered slowly) may be answered only after
+    // this process's own delivery of it ended: the reply is sent, and is not sent again.
+    const delivered = new Set<string>()
+    const onDelivered = (replyId: string, result: Delivered) => {
+      if (result.claimAgainAt !== undefined) claimTimes.push(result.claimAgainAt)
+      if (result.sent) {
+        delivered.add(replyId)
+        if (delivered.size > rememberedDeliveries) delivered.delete(delivered.values().next().value!)
+      }
     }
 
     // A reply whose lease passed while this process is still recording its
-    // delivery is not sent a second time from here: that delivery's outcome
-    // is on its way (a sent reply is final whichever claim records it).
+    // delivery, or after it recorded it sent, is not sent a second time from
+    // here (a sent reply is final whichever claim records it).
     const start = (entries: ReadonlyArray<OutboxEntry>) =>
       Effect.gen(function*() {
-        for (const entry of entries.filter((e) => !inFlight.has(e.replyId))) {
+        for (const entry of entries.filter((e) => !inFlight.has(e.replyId) && !delivered.has(e.replyId))) {
           const fiber = yield* deliver(entry, options).pipe(
-            Effect.map(claimBy),
+            Effect.map((result) => onDelivered(entry.replyId, result)),
             runOnce,
             Effect.ensuring(Effect.suspend(() => {
               inFlight.delete(entry.replyId)
