@@ -24,7 +24,6 @@ DECLARE
   v_recipient text := p_replies -> 0 ->> 'recipient';
   v_lease boolean := false;
   v_notified boolean := false;
-  v_token uuid;
   v_leased text;
   v_unleased integer;
 BEGIN
@@ -66,15 +65,14 @@ BEGIN
     -- The first reply is leased to the caller only if it is its recipient's next one.
     v_lease := p_lease_until IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.recipient = v_recipient AND o.state = 'pending');
-    -- The claim's own token fences the reply's lease (unique like any token), so a retried
-    -- commit can tell the reply it leased (above).
-    IF v_lease THEN v_token := p_token; END IF;
     WITH inserted AS (
       INSERT INTO outbox (reply_id, recipient, session_id, payload, available_at, created_at, attempts, lease_token)
       SELECT r.reply_id, r.recipient, r.session_id, r.payload,
         CASE WHEN v_lease AND r.n = 1 THEN p_lease_until ELSE p_at END, p_at,
         CASE WHEN v_lease AND r.n = 1 THEN 1 ELSE 0 END,
-        CASE WHEN v_lease AND r.n = 1 THEN v_token END
+        -- The claim's own token fences the reply's lease (unique like any token), so a retried
+        -- commit can tell the reply it leased (above).
+        CASE WHEN v_lease AND r.n = 1 THEN p_token END
       FROM ROWS FROM (jsonb_to_recordset(p_replies) AS (reply_id text, recipient text, session_id uuid, payload jsonb))
         WITH ORDINALITY AS r(reply_id, recipient, session_id, payload, n)
       ORDER BY r.n
@@ -85,15 +83,16 @@ BEGIN
     INTO v_leased, v_unleased FROM inserted i;
     -- Replies behind the one leased here are claimed when it is marked sent
     -- (markSent says the recipient has more): no wake-up for them. Otherwise
-    -- the senders are woken, even when an earlier reply is in flight: its
-    -- markSent may have read the outbox before this commit.
+    -- the senders are woken: nothing was leased (no sender in the caller's
+    -- process, or no free slot in it), or the replies wait behind an earlier
+    -- one, where a wake-up costs at most an empty claim.
     v_notified := v_unleased > 0 AND NOT v_lease;
     IF v_notified THEN PERFORM pg_notify(p_outbox_channel, ''); END IF;
   END IF;
   RETURN QUERY SELECT true,
     EXISTS (SELECT 1 FROM inbox_queues q WHERE q.ready_at <= p_now),
     v_leased,
-    CASE WHEN v_leased IS NULL THEN NULL ELSE v_token END,
+    CASE WHEN v_leased IS NULL THEN NULL ELSE p_token END,
     v_notified;
 END
 $$;

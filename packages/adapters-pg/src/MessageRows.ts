@@ -16,17 +16,17 @@ export type MessageRow = typeof MessageRow.Type
 
 export const decodeMessageRows = Schema.decodeUnknownEffect(Schema.Array(MessageRow))
 
-/** The columns of a `MessageRow`, read from `messages` aliased as `alias`, each prefixed with `prefix`. */
-export const messageColumns = (alias = "messages", prefix = "") =>
+/** The columns of a `MessageRow`, read from `messages` aliased as `alias`. */
+export const messageColumns = (alias = "messages") =>
   [
-    `${alias}.id::text AS ${prefix}id`,
-    `${alias}.session_id::text AS ${prefix}session_id`,
-    `${alias}.subcontractor_id::text AS ${prefix}subcontractor_id`,
-    `${alias}.direction AS ${prefix}direction`,
-    `${alias}.content AS ${prefix}content`,
-    `${alias}.provider_message_id AS ${prefix}provider_message_id`,
-    `${alias}.metadata AS ${prefix}metadata`,
-    `${alias}.created_at AS ${prefix}created_at`
+    `${alias}.id::text AS id`,
+    `${alias}.session_id::text AS session_id`,
+    `${alias}.subcontractor_id::text AS subcontractor_id`,
+    `${alias}.direction AS direction`,
+    `${alias}.content AS content`,
+    `${alias}.provider_message_id AS provider_message_id`,
+    `${alias}.metadata AS metadata`,
+    `${alias}.created_at AS created_at`
   ].join(", ")
 
 export const toMessage = (r: MessageRow) =>

@@ -12,7 +12,7 @@ import {
 } from "@parley/core"
 import { DateTime, Duration, Effect, Layer, Option, Schema } from "effect"
 import { orUnavailable } from "./mapSqlError.ts"
-import { MessageRow, messageColumns, toMessage } from "./MessageRows.ts"
+import { decodeMessageRows, messageColumns, toMessage } from "./MessageRows.ts"
 
 /** A `conversation_sessions` row as the wire client returns it. */
 const SessionRow = Schema.Struct({
@@ -33,8 +33,6 @@ const OutcomeRow = Schema.Struct({
   expired_id: Schema.NullOr(Schema.String)
 })
 const decodeOutcomeRow = Schema.decodeUnknownEffect(OutcomeRow)
-
-const decodeMessages = Schema.decodeUnknownEffect(Schema.Array(MessageRow))
 
 /** The session in a row of the session-with-messages statement: its `s_` columns, unprefixed. */
 const sessionOf = (row: Record<string, unknown>) => ({
@@ -146,7 +144,7 @@ export const makePgSessionStore = Effect.gen(function*() {
         Effect.flatMap((rows) =>
           Effect.all({
             session: decodeOutcomeRow(sessionOf(rows[0] as Record<string, unknown>)),
-            messages: decodeMessages(rows[0] !== undefined && (rows[0] as Record<string, unknown>).id === null ? [] : rows)
+            messages: decodeMessageRows(rows[0] !== undefined && (rows[0] as Record<string, unknown>).id === null ? [] : rows)
           })
         ),
         Effect.map(({ session, messages }): GetOrCreateResult => ({ ...resultOf(session), recent: messages.map(toMessage) })),

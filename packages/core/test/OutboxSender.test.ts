@@ -40,19 +40,12 @@ const makeMessenger = Effect.gen(function*() {
   return { messenger, release, sent, calls: () => calls }
 })
 
-/** One reply to `to`, recorded the way replies enter the outbox: the turn of one of `to`'s messages. */
-const record = (to: PhoneNumber, body: string) =>
-  Effect.gen(function*() {
-    const inbox = yield* Inbox
-    const now = yield* Clock.currentTimeMillis
-    const id = `wamid.in.${crypto.randomUUID()}`
-    yield* inbox.accept([new InboundMessage({ provider: "meta", providerMessageId: id, from: to, sentAt: now, content: { _tag: "Text", body: "hi" } })], now)
-    const claim = (yield* inbox.claim(now, Duration.seconds(60)))!
-    yield* inbox.complete(claim, { messages: [], replies: [{ replyId: `meta:${id}:0`, to, reply: { _tag: "TextReply", body } }], escalate: false, at: now })
-  })
-
-/** Replies to `to`, committed with `leaseRepliesFor` as a worker with a sender at hand commits them: what `complete` said. */
-const recordLeased = (to: PhoneNumber, bodies: ReadonlyArray<string>, leaseMillis: number) =>
+/**
+ * Replies to `to`, recorded the way replies enter the outbox: the turn of one
+ * of `to`'s messages. With `leaseMillis`, committed as a worker with a sender
+ * at hand commits it (the first reply leased to it). Returns what `complete` said.
+ */
+const commitTurnOf = (to: PhoneNumber, bodies: ReadonlyArray<string>, leaseMillis?: number) =>
   Effect.gen(function*() {
     const inbox = yield* Inbox
     const now = yield* Clock.currentTimeMillis
@@ -60,8 +53,11 @@ const recordLeased = (to: PhoneNumber, bodies: ReadonlyArray<string>, leaseMilli
     yield* inbox.accept([new InboundMessage({ provider: "meta", providerMessageId: id, from: to, sentAt: now, content: { _tag: "Text", body: "hi" } })], now)
     const claim = (yield* inbox.claim(now, Duration.seconds(60)))!
     const replies = bodies.map((body, i) => ({ replyId: `meta:${id}:${i}`, to, reply: { _tag: "TextReply" as const, body } }))
-    return yield* inbox.complete(claim, { messages: [], replies, escalate: false, at: now }, { now, leaseRepliesFor: leaseMillis })
+    return yield* inbox.complete(claim, { messages: [], replies, escalate: false, at: now }, leaseMillis === undefined ? { now } : { now, leaseRepliesFor: leaseMillis })
   })
+
+/** One reply to `to`, left in the outbox to be claimed. */
+const record = (to: PhoneNumber, body: string) => Effect.asVoid(commitTurnOf(to, [body]))
 
 /** Lets forked fibers run to quiescence (a few live milliseconds, virtual time still). */
 const settle = Effect.gen(function*() {
@@ -118,13 +114,13 @@ describe("the outbox sender", () => {
       yield* eventually(() => m.sent.length === 1, "the recorded reply")
       yield* settle
       assert.strictEqual(claims, 2, "one claim for the recorded reply (it woke the sender), none after delivering it: its recipient had nothing more")
-      const handed = yield* recordLeased(other, ["handed"], options.leaseMillis)
+      const handed = yield* commitTurnOf(other, ["handed"], options.leaseMillis)
       assert.strictEqual(handed.leased.length, 1)
       yield* sender.handoff.handOver(handed.leased)
       yield* eventually(() => m.sent.length === 2, "the handed-over reply")
       yield* settle
       assert.strictEqual(claims, 2, "a handed-over reply is delivered without a claim")
-      const two = yield* recordLeased(other, ["first of two", "second of two"], options.leaseMillis)
+      const two = yield* commitTurnOf(other, ["first of two", "second of two"], options.leaseMillis)
       yield* sender.handoff.handOver(two.leased)
       yield* eventually(() => m.sent.length === 4, "both replies of the turn")
       yield* settle
@@ -163,7 +159,7 @@ describe("the outbox sender", () => {
       const sender = yield* makeOutboxSender(options).pipe(Effect.provideService(Outbox, gated), Effect.provideService(Messenger, messenger))
       const fiber = yield* Effect.forkChild(sender.run)
       yield* settle
-      const handed = yield* recordLeased(other, ["once"], options.leaseMillis)
+      const handed = yield* commitTurnOf(other, ["once"], options.leaseMillis)
       yield* TestClock.adjust(Duration.millis(options.idlePollMillis + 1))
       yield* Deferred.await(claimed)
       yield* sender.handoff.handOver(handed.leased)

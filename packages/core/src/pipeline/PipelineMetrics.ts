@@ -43,9 +43,10 @@ export const directoryChanges = Metric.counter("parley_directory_changes_total",
 export const count = (metric: Metric.Metric<number, unknown>, attributes: Record<string, string>, by = 1) =>
   Metric.update(seriesOf(metric, attributes), by)
 
-// Each series is built once and kept: counters are bumped for every message, with a handful of attribute sets.
+// Each series is built once and kept: counters and stage timings are updated for every message, with a handful of attribute sets.
 const series = new WeakMap<Metric.Metric<number, unknown>, Map<string, Metric.Metric<number, unknown>>>()
-const seriesOf = (metric: Metric.Metric<number, unknown>, attributes: Record<string, string>) => {
+/** The series of `metric` with these attributes, built on first use (`Metric.withAttributes` builds one per call). */
+export const seriesOf = (metric: Metric.Metric<number, unknown>, attributes: Record<string, string>) => {
   let byAttributes = series.get(metric)
   if (byAttributes === undefined) series.set(metric, byAttributes = new Map())
   const key = JSON.stringify(attributes)

@@ -1,6 +1,6 @@
-import { Effect, Metric } from "effect"
+import { Effect } from "effect"
 import { PipelineError, type Stage } from "./PipelineError.ts"
-import { stageSeconds, trackSeconds } from "./PipelineMetrics.ts"
+import { seriesOf, stageSeconds, trackSeconds } from "./PipelineMetrics.ts"
 
 /**
  * Observes a pipeline stage without touching its errors: a child span
@@ -9,18 +9,10 @@ import { stageSeconds, trackSeconds } from "./PipelineMetrics.ts"
  */
 export const observeStage = (name: Stage) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   effect.pipe(
-    trackSeconds(stageHistogram(name)),
+    trackSeconds(seriesOf(stageSeconds, { stage: name })),
     // The span's name says where it is: no call-site stack trace to capture for each message.
     Effect.withSpan(`stage.${name}`, { attributes: { "parley.stage": name } }, { captureStackTrace: false })
   )
-
-// One series per stage, built once: a message passes through half a dozen stages.
-const stageHistograms = new Map<Stage, Metric.Metric<number, unknown>>()
-const stageHistogram = (name: Stage) => {
-  let histogram = stageHistograms.get(name)
-  if (histogram === undefined) stageHistograms.set(name, histogram = Metric.withAttributes(stageSeconds, { stage: name }))
-  return histogram
-}
 
 /**
  * What an unexpected error was, for a record an operator reads: its short name

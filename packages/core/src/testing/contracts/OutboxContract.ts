@@ -26,13 +26,12 @@ const recipient = () => PhoneNumber.make(`+3362${String(Math.floor(Math.random()
 const record = (to: PhoneNumber, count: number, at: number, sessionId?: SessionId) =>
   Effect.map(commitReplies(to, count, at, sessionId), ({ replyIds }) => replyIds)
 
-/** `record`, committed with `options` (a lease for the committing worker): the reply ids and what `complete` said. */
-const commitReplies = (to: PhoneNumber, count: number, at: number, sessionId?: SessionId, options?: CompleteOptions) =>
+/** Accepts a message from `to` and claims it (other tests' entries on a shared inbox are given back untouched). */
+const acceptAndClaim = (to: PhoneNumber, at: number) =>
   Effect.gen(function*() {
     const inbox = yield* Inbox
     const id = `wamid.outbox.${crypto.randomUUID()}`
     yield* inbox.accept([new InboundMessage({ provider: "meta", providerMessageId: id, from: to, sentAt: at, content: { _tag: "Text", body: "hi" } })], at)
-    // Other tests' entries on a shared inbox are given back untouched.
     const others: Array<Claim> = []
     let claim: Claim | undefined
     while (claim === undefined) {
@@ -42,6 +41,14 @@ const commitReplies = (to: PhoneNumber, count: number, at: number, sessionId?: S
       else others.push(next)
     }
     yield* Effect.forEach(others, (c) => inbox.release(c), { discard: true })
+    return { id, claim }
+  })
+
+/** `record`, committed with `options` (a lease for the committing worker): the reply ids and what `complete` said. */
+const commitReplies = (to: PhoneNumber, count: number, at: number, sessionId?: SessionId, options?: CompleteOptions) =>
+  Effect.gen(function*() {
+    const inbox = yield* Inbox
+    const { id, claim } = yield* acceptAndClaim(to, at)
     const replies = Array.from({ length: count }, (_, i): OutgoingReply => ({
       replyId: `meta:${id}:${i}`,
       to,
@@ -171,17 +178,7 @@ export const outboxContract = <E, R = never>(name: string, options: OutboxContra
           const outbox = yield* Outbox
           const dan = recipient()
           const t = 1_650_000
-          const id = `wamid.retried.${crypto.randomUUID()}`
-          yield* inbox.accept([new InboundMessage({ provider: "meta", providerMessageId: id, from: dan, sentAt: t, content: { _tag: "Text", body: "hi" } })], t)
-          let claim: Claim | undefined
-          const others: Array<Claim> = []
-          while (claim === undefined) {
-            const next = yield* inbox.claim(t, inboxLease)
-            if (next === undefined) return yield* Effect.die(new Error("the message cannot be claimed"))
-            if (next.entry.message.providerMessageId === id) claim = next
-            else others.push(next)
-          }
-          yield* Effect.forEach(others, (c) => inbox.release(c), { discard: true })
+          const { id, claim } = yield* acceptAndClaim(dan, t)
           const turn = { messages: [], replies: [{ replyId: `meta:${id}:0`, to: dan, reply: { _tag: "TextReply" as const, body: "reply 0" } }], escalate: false, at: t }
           const first = yield* inbox.complete(claim, turn, { now: t, leaseRepliesFor: lease })
           // The same commit again, as a worker whose connection died before the answer retries it.
